@@ -1,0 +1,19 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one error type for bad input: it names the field and says how to fix it."""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """Raised before anything is changed when an input field is wrong."""
+
+    def __init__(self, field, problem, fix=None):
+        self.field = field
+        self.problem = problem
+        self.fix = fix
+        message = "%s: %s" % (field, problem)
+        if fix:
+            message += " Fix: %s" % fix
+        super().__init__(message)
