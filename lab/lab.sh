@@ -22,7 +22,7 @@ tsig_name=mailauth-lab
 label=mailauth.lab=1
 
 debian_packages=(podman runc debootstrap uidmap bind9-utils bind9-dnsutils bind9 pdns-server
-  pdns-backend-sqlite3 sqlite3 postfix opendkim opendkim-tools rsync make)
+  pdns-backend-sqlite3 sqlite3 postfix opendkim opendkim-tools rsync make shellcheck)
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 
@@ -115,6 +115,7 @@ EOF
   while read -r zone; do
     [[ -e $state/dns/zones/$zone.zone ]] && continue
     {
+      # shellcheck disable=SC2016 # $TTL is zone-file syntax, not a shell variable
       printf '$TTL 60\n@ IN SOA ns1.lab.test. hostmaster.lab.test. 1 60 60 600 60\n@ IN NS ns1.lab.test.\n'
       [[ $zone == lab.test ]] && printf 'ns1 IN A %s\n' "$dns_ip"
       # The standard DNSBL test entry: 127.0.0.2 is always listed.
@@ -145,8 +146,8 @@ dns_up() {
     podman run -d --name "$dns_name" --label "$label" --network "$net" --ip "$dns_ip" \
       -v "$state/dns:/lab" "$dns_image" >/dev/null
   fi
-  local i
-  for i in $(seq 1 50); do
+  local _
+  for _ in $(seq 1 50); do
     dig +time=1 +tries=1 @"$dns_ip" lab.test SOA +short >/dev/null 2>&1 && { log "DNS up at $dns_ip"; return; }
     sleep 0.2
   done
@@ -162,6 +163,7 @@ dns_down() {
 down() {
   local ids
   ids=$(podman ps -aq --filter "label=$label" 2>/dev/null || true)
+  # shellcheck disable=SC2086 # one container id a word
   [[ -n $ids ]] && podman rm -f -t 2 $ids >/dev/null
   podman network exists "$net" 2>/dev/null && podman network rm -f "$net" >/dev/null
   rm -rf "$state/dns" "$state/lab.json"
