@@ -1,0 +1,1 @@
+"""A TEST DOUBLE of the Plesk `plesk` command (not Plesk): see ../README.md."""
