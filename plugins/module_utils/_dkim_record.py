@@ -55,7 +55,7 @@ _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _MAX_NAME_OCTETS = 253
 
 
-def _require_cryptography():
+def require_cryptography():
     if not HAS_CRYPTOGRAPHY:
         raise InputError("cryptography", "the Python library cryptography is not installed.",
                          "install python3-cryptography (or pip install cryptography).")
@@ -102,7 +102,7 @@ def dkim_dns_name(selector, domain):
 
 def key_type_of(key):
     """'rsa' or 'ed25519' for a cryptography private or public key object."""
-    _require_cryptography()
+    require_cryptography()
     if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
         return "rsa"
     if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
@@ -170,7 +170,7 @@ def _load_spki(data):
 
 def decode_public_key(key_type, data, field="p"):
     """Raw ``p=`` bytes -> (public key object, bits); InputError names ``field`` or ``k``."""
-    _require_cryptography()
+    require_cryptography()
     if key_type == "rsa":
         key = _load_spki(data)
         if key is None:
@@ -226,7 +226,7 @@ def build_dkim_record(key_type, public_key_b64, testing=False):
         raise InputError("public_key", "must be base64 text, got %s." % type(public_key_b64).__name__)
     value = public_key_b64.strip()
     if value.startswith("-----BEGIN"):
-        _require_cryptography()
+        require_cryptography()
         try:
             key = serialization.load_pem_public_key(value.encode("ascii"), backend=default_backend())
         except (ValueError, TypeError, UnicodeEncodeError):

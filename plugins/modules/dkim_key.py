@@ -1,0 +1,405 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dkim_key
+short_description: Ensure a DKIM private key file and return its DNS key record
+version_added: 0.1.0
+description:
+  - Ensures a DKIM signing key (RSA or Ed25519) exists at O(path) on the target and returns the
+    TXT record to publish at C(SELECTOR._domainkey.DOMAIN), already split into 255-octet strings.
+  - An existing key is kept (V(changed=false)) unless O(regenerate) says otherwise, so the second
+    run changes nothing and the published record stays valid.
+  - A new key is written to a temporary file created with mode C(0600) in the same directory and
+    renamed over O(path), so the key is never readable by others, not even for a moment, and a
+    reader never sees half a key.
+  - The private key never appears in results, diffs, warnings or logs; only the public record does.
+  - Bad input (selector, domain, mode, owner, group, an unsafe directory) fails before anything is
+    touched, with a message that names the option and the fix.
+author: mailauth.hardening contributors
+options:
+  path:
+    description:
+      - Absolute path of the private key file, for example C(/etc/dkimkeys/example.com.s2026.key).
+      - Its directory must exist and must not be writable by its group or by others, and no
+        directory above it may be writable by others unless it is sticky (like C(/tmp)).
+        OpenDKIM refuses such keys too ("key data is not secure").
+      - Must not be a symbolic link.
+    type: path
+    required: true
+  selector:
+    description:
+      - DKIM selector the key is published under (one or more DNS labels, for example C(s202611)).
+    type: str
+    required: true
+  domain:
+    description:
+      - Signing domain (C(d=)); the record goes to C(SELECTOR._domainkey.DOMAIN).
+      - An internationalised domain must be given as its C(xn--) A-label.
+    type: str
+    required: true
+  type:
+    description:
+      - Key algorithm. C(ed25519) (RFC 8463) is not verified by every receiver yet; publish it in
+        addition to an RSA key (dual signing), not instead of one.
+    type: str
+    choices: [rsa, ed25519]
+    default: rsa
+  size:
+    description:
+      - RSA modulus size in bits. Ignored for O(type=ed25519) (always 256).
+      - V(1024) is allowed but below RFC 8301's recommendation of at least 2048 bits; the module
+        warns when the key in use is 1024 bits.
+    type: int
+    choices: [1024, 2048, 3072, 4096]
+    default: 2048
+  owner:
+    description:
+      - Owner of the key file (name or uid), for example the signer's user C(opendkim).
+      - Must exist before the module runs. Default is the user running the module.
+    type: str
+  group:
+    description:
+      - Group of the key file (name or gid). Must exist before the module runs.
+    type: str
+  mode:
+    description:
+      - Octal permissions of the key file, quoted (V('0600'), V('0640')).
+      - Symbolic modes are refused, and so are modes that give others any access, give the group
+        write access, or set setuid/setgid/sticky bits.
+    type: raw
+    default: '0600'
+  regenerate:
+    description:
+      - V(never) keeps any usable existing key, even of another type or size (with a warning);
+        a file that is not a usable private key is an error.
+      - V(on_mismatch) replaces the key when its type or RSA size differs from O(type)/O(size), or
+        when the file is not a usable private key.
+      - V(always) makes a new key on every run (never idempotent; for explicit rotation only).
+      - Replacing a key that is in use breaks signing until the new record is published; rotate
+        with a new O(selector) instead.
+    type: str
+    choices: [never, on_mismatch, always]
+    default: never
+  testing:
+    description:
+      - Add C(t=y) to the returned record (RFC 6376 testing mode). Affects the record only, not
+        the key file.
+    type: bool
+    default: false
+notes:
+  - >-
+    File format: RSA keys are written as PKCS#1 PEM (C(BEGIN RSA PRIVATE KEY)), Ed25519 keys as
+    PKCS#8 PEM (C(BEGIN PRIVATE KEY)). OpenDKIM 2.11 reads both; dkimpy reads the RSA file, but
+    for Ed25519 its C(dkim.sign()) and dkimpy-milter want the base64 raw 32-byte seed instead.
+  - Existing keys in any unencrypted PEM form (PKCS#1 or PKCS#8) are read and kept.
+  - >-
+    In check mode a key that does not exist yet is not generated, so RV(record),
+    RV(record_strings) and RV(public_key) are not returned.
+requirements:
+  - cryptography >= 2.6 on the target (C(python3-cryptography))
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: The diff shows the public record, key type and size, and file attributes; never the private key.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Ensure the RSA DKIM key for example.com
+  mailauth.hardening.dkim_key:
+    path: /etc/dkimkeys/example.com.s202611.key
+    selector: s202611
+    domain: example.com
+    owner: opendkim
+    group: opendkim
+    mode: "0600"
+  register: dkim
+
+- name: Show the record to publish
+  ansible.builtin.debug:
+    msg: "{{ dkim.dns_name }} TXT {{ dkim.record_strings }}"
+
+- name: Add an Ed25519 key for dual signing, replacing an older key of another type
+  mailauth.hardening.dkim_key:
+    path: /etc/dkimkeys/example.com.e202611.key
+    selector: e202611
+    domain: example.com
+    type: ed25519
+    regenerate: on_mismatch
+"""
+
+RETURN = r"""
+record:
+  description:
+    - The full TXT value to publish at RV(dns_name), for example C(v=DKIM1; k=rsa; p=MIIB...).
+    - Not returned in check mode when a key would be generated or replaced.
+  returned: when a key exists after the run
+  type: str
+  sample: "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+record_strings:
+  description:
+    - RV(record) split into TXT character-strings of at most 255 octets each; joined with no
+      separator they give RV(record) back. A 2048-bit RSA record needs two.
+  returned: when RV(record) is returned
+  type: list
+  elements: str
+  sample: ["v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="]
+public_key:
+  description:
+    - The C(p=) value, base64 (DER SubjectPublicKeyInfo for RSA, raw 32 octets for Ed25519).
+  returned: when RV(record) is returned
+  type: str
+  sample: "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+selector:
+  description: The selector.
+  returned: always
+  type: str
+  sample: s202611
+domain:
+  description: The signing domain, without a trailing dot.
+  returned: always
+  type: str
+  sample: example.com
+dns_name:
+  description: Where the record is published, C(SELECTOR._domainkey.DOMAIN).
+  returned: always
+  type: str
+  sample: s202611._domainkey.example.com
+key_type:
+  description: Type of the key in the file after the run (in check mode, of the key that would be there).
+  returned: always
+  type: str
+  sample: rsa
+key_size:
+  description: RSA modulus size in bits, or 256 for Ed25519.
+  returned: always
+  type: int
+  sample: 2048
+path:
+  description: The key file.
+  returned: always
+  type: str
+  sample: /etc/dkimkeys/example.com.s202611.key
+generated:
+  description: Whether a new key was generated (in check mode, would be).
+  returned: always
+  type: bool
+  sample: false
+msg:
+  description: What was done with the key and why.
+  returned: always
+  type: str
+  sample: "kept: the key matches"
+"""
+
+import grp
+import os
+import pwd
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys import (
+    GENERATE,
+    KEEP,
+    MAX_KEY_FILE_OCTETS,
+    check_wanted,
+    decide_action,
+    describe_key,
+    directory_problem,
+    generate_private_key,
+    load_private_key,
+    parse_key_mode,
+    private_key_pem,
+)
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
+    CRYPTOGRAPHY_IMPORT_ERROR,
+    HAS_CRYPTOGRAPHY,
+    RSA_RECOMMENDED_BITS,
+    build_dkim_record,
+    dkim_dns_name,
+    public_key_b64,
+    validate_domain,
+)
+from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._txt import split_txt
+
+
+def _user_id(name, field, lookup):
+    """uid/gid for an owner/group option (name or number); None when not set."""
+    if name is None:
+        return None
+    if name.isdigit():
+        return int(name)
+    try:
+        return lookup(name)
+    except KeyError:
+        raise InputError(field, "%r does not exist on this host." % name,
+                         "create it first (installing the signer usually does) or fix the name.")
+
+
+def _check_directories(path):
+    """InputError when the key's directory or an ancestor is unsafe; False when the directory is missing."""
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        return False
+    current, key_directory = directory, True
+    while True:
+        problem = directory_problem(os.stat(current).st_mode, key_directory)
+        if problem:
+            raise InputError("path", "%s is in %s, which %s; anyone who can write there can replace the key."
+                             % (path, current, problem),
+                             "chmod go-w %s (or choose a directory only root can write)." % current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            return True
+        current, key_directory = parent, False
+
+
+def _read_existing(path):
+    """(key or None, InputError or None) for the file at path."""
+    if os.path.islink(path):
+        raise InputError("path", "%s is a symbolic link." % path, "set path to the real key file.")
+    if not os.path.exists(path):
+        return None, None
+    if not os.path.isfile(path):
+        raise InputError("path", "%s exists and is not a regular file." % path, "choose another path.")
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_KEY_FILE_OCTETS + 1)
+    try:
+        return load_private_key(data, source=path), None
+    except InputError as err:
+        return None, err
+
+
+def _write_key(path, pem, uid, gid, mode):
+    """Write the key beside path with 0600 from creation, set owner/mode, then rename it over path."""
+    directory = os.path.dirname(path)
+    # mkstemp creates the file with mode 0600, whatever the umask.
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+            handle.flush()
+            os.fsync(handle.fileno())
+            if uid is not None or gid is not None:
+                os.fchown(handle.fileno(), -1 if uid is None else uid, -1 if gid is None else gid)
+            os.fchmod(handle.fileno(), mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _key_facts(key, testing):
+    """Public facts of a key: never the private part."""
+    key_type, bits = describe_key(key)
+    record = build_dkim_record(key_type, public_key_b64(key), testing=testing)
+    return dict(key_type=key_type, key_size=bits, record=record, public_key=public_key_b64(key))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            selector=dict(type="str", required=True),
+            domain=dict(type="str", required=True),
+            type=dict(type="str", default="rsa", choices=["rsa", "ed25519"]),
+            size=dict(type="int", default=2048, choices=[1024, 2048, 3072, 4096]),
+            owner=dict(type="str"),
+            group=dict(type="str"),
+            mode=dict(type="raw", default="0600"),
+            regenerate=dict(type="str", default="never", choices=["never", "on_mismatch", "always"]),
+            testing=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography (python3-cryptography)"),
+                         exception=CRYPTOGRAPHY_IMPORT_ERROR)
+    params = module.params
+    path = params["path"]
+    existing = action = reason = None
+    try:
+        dns_name = dkim_dns_name(params["selector"], params["domain"])
+        domain = validate_domain(params["domain"])
+        if not os.path.isabs(path):
+            raise InputError("path", "%r is not absolute." % path, "give the full path of the key file.")
+        mode = parse_key_mode(params["mode"])
+        uid = _user_id(params["owner"], "owner", lambda name: pwd.getpwnam(name).pw_uid)
+        gid = _user_id(params["group"], "group", lambda name: grp.getgrnam(name).gr_gid)
+        key_type, key_size = check_wanted(params["type"], params["size"])
+        directory_exists = _check_directories(path)
+        if not directory_exists and not module.check_mode:
+            raise InputError("path", "the directory of %s does not exist." % path,
+                             "create it first, owned by root and not writable by group or others.")
+        existing, load_error = _read_existing(path) if directory_exists else (None, None)
+        action, reason = decide_action(existing, key_type, key_size, params["regenerate"], load_error)
+    except InputError as err:
+        module.fail_json(msg=str(err))
+
+    result = dict(changed=False, path=path, selector=params["selector"], domain=domain, dns_name=dns_name,
+                  key_type=key_type, key_size=key_size, generated=action != KEEP)
+    before = dict(path=path)
+    if existing is not None:
+        before.update(_key_facts(existing, params["testing"]))
+        before.pop("public_key")
+    after = dict(path=path, key_type=key_type, key_size=key_size)
+
+    if action == KEEP:
+        facts = _key_facts(existing, params["testing"])
+        result.update(facts)
+        after.update(facts)
+        after.pop("public_key")
+        if reason != "the key matches":
+            module.warn("%s: %s." % (path, reason))
+        result["msg"] = "kept: %s" % reason
+    elif module.check_mode:
+        result["changed"] = True
+        result["msg"] = "would %s: %s" % (action, reason)
+    else:
+        key = generate_private_key(key_type, key_size)
+        try:
+            _write_key(path, private_key_pem(key), uid, gid, mode)
+        except OSError as err:
+            module.fail_json(msg="path: cannot write the key to %s: %s." % (path, err.strerror))
+        facts = _key_facts(key, params["testing"])
+        result.update(facts, changed=True)
+        after.update(facts)
+        after.pop("public_key")
+        result["msg"] = "%sd: %s" % ("generate" if action == GENERATE else "replace", reason)
+
+    diff = dict(before=before, after=after, before_header=path, after_header=path)
+    if os.path.exists(path):
+        file_args = module.load_file_common_arguments(params, path=path)
+        file_args["mode"] = mode
+        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"], diff)
+    if "record" in result:
+        result["record_strings"] = split_txt(result["record"])
+    if result["key_type"] == "rsa" and result["key_size"] < RSA_RECOMMENDED_BITS:
+        module.warn("%s is a %d-bit RSA key; RFC 8301 says signers should use at least %d bits."
+                    % (path, result["key_size"], RSA_RECOMMENDED_BITS))
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

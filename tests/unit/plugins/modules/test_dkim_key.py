@@ -1,0 +1,231 @@
+"""dkim_key module logic, run in-process against files in a private temp directory."""
+import json
+import os
+import stat
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import inspect_dkim_record
+from ansible_collections.mailauth.hardening.plugins.modules import dkim_key
+
+
+@pytest.fixture
+def keydir(tmp_path):
+    directory = tmp_path / "keys"
+    directory.mkdir(mode=0o700)
+    return directory
+
+
+@pytest.fixture
+def run(capsys):
+    """Run the module with args (plus check/diff flags); return its result dict."""
+    def call(check=False, diff=False, **args):
+        args.setdefault("selector", "s1")
+        args.setdefault("domain", "example.com")
+        args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+        with patch_module_args(args):
+            with pytest.raises(SystemExit):
+                dkim_key.main()
+        return json.loads(capsys.readouterr().out)
+    return call
+
+
+def warnings_of(result):
+    """Warning texts: plain strings on the wire, structured summaries in-process (2.19)."""
+    return json.dumps(result.get("warnings", []))
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(str(path)).st_mode)
+
+
+def pem_body(path):
+    return [line for line in open(str(path)).read().splitlines() if not line.startswith("-----")]
+
+
+def test_generates_then_keeps(run, keydir):
+    path = keydir / "s1.key"
+    first = run(path=str(path))
+    assert first["changed"] and first["generated"]
+    assert open(str(path)).read().startswith("-----BEGIN RSA PRIVATE KEY-----")
+    assert mode_of(path) == 0o600
+    assert first["dns_name"] == "s1._domainkey.example.com"
+    assert (first["key_type"], first["key_size"]) == ("rsa", 2048)
+    info = inspect_dkim_record(first["record"])
+    assert (info.key_type, info.bits, info.public_key_b64) == ("rsa", 2048, first["public_key"])
+    assert "".join(first["record_strings"]) == first["record"]
+    assert all(len(s.encode()) <= 255 for s in first["record_strings"])
+
+    second = run(path=str(path))
+    assert not second["changed"] and not second["generated"]
+    assert second["record"] == first["record"]
+    assert os.listdir(str(keydir)) == ["s1.key"]  # no temp file left behind
+
+
+def test_result_and_diff_never_hold_the_private_key(run, keydir):
+    path = keydir / "s1.key"
+    result = run(path=str(path), diff=True, type="ed25519")
+    text = json.dumps(result)
+    assert result["record"] in json.dumps(result["diff"]["after"])
+    for line in pem_body(path):
+        assert line not in text
+    again = json.dumps(run(path=str(path), diff=True, type="ed25519", mode="0400"))
+    for line in pem_body(path):
+        assert line not in again
+
+
+def test_check_mode_without_a_key(run, keydir):
+    path = keydir / "s1.key"
+    result = run(path=str(path), check=True, diff=True)
+    assert result["changed"] and result["generated"]
+    assert "record" not in result and "record_strings" not in result and "public_key" not in result
+    assert not path.exists()
+
+
+def test_check_mode_with_a_key_reports_mode_fix_without_doing_it(run, keydir):
+    path = keydir / "s1.key"
+    record = run(path=str(path))["record"]
+    os.chmod(str(path), 0o640)
+    result = run(path=str(path), check=True, diff=True)
+    assert result["changed"] and not result["generated"] and result["record"] == record
+    assert result["diff"]["before"]["mode"] == "0640" and result["diff"]["after"]["mode"] == "0600"
+    assert mode_of(path) == 0o640
+    fixed = run(path=str(path))
+    assert fixed["changed"] and mode_of(path) == 0o600 and fixed["record"] == record
+
+
+def test_temp_file_is_0600_from_creation_whatever_the_umask(run, keydir, monkeypatch):
+    seen = []
+    real_mkstemp = dkim_key.tempfile.mkstemp
+
+    def watching_mkstemp(*args, **kwargs):
+        fd, name = real_mkstemp(*args, **kwargs)
+        seen.append((os.path.dirname(name), stat.S_IMODE(os.fstat(fd).st_mode)))
+        return fd, name
+
+    monkeypatch.setattr(dkim_key.tempfile, "mkstemp", watching_mkstemp)
+    old = os.umask(0)
+    try:
+        run(path=str(keydir / "s1.key"), mode="0640")
+    finally:
+        os.umask(old)
+    assert seen == [(str(keydir), 0o600)]
+    assert mode_of(keydir / "s1.key") == 0o640
+
+
+def test_regenerate_on_mismatch_and_never(run, keydir):
+    path = keydir / "s1.key"
+    rsa_record = run(path=str(path))["record"]
+    kept = run(path=str(path), type="ed25519")
+    assert not kept["changed"] and kept["record"] == rsa_record and kept["key_type"] == "rsa"
+    assert "regenerate is never" in warnings_of(kept)
+    replaced = run(path=str(path), type="ed25519", regenerate="on_mismatch")
+    assert replaced["changed"] and replaced["generated"] and replaced["key_type"] == "ed25519"
+    assert "k=ed25519" in replaced["record"]
+    assert not run(path=str(path), type="ed25519", regenerate="on_mismatch")["changed"]
+
+
+def test_regenerate_always_changes_every_time(run, keydir):
+    path = keydir / "s1.key"
+    first = run(path=str(path), type="ed25519", regenerate="always")
+    second = run(path=str(path), type="ed25519", regenerate="always")
+    assert first["changed"] and second["changed"] and first["record"] != second["record"]
+
+
+def test_testing_flag_changes_only_the_record(run, keydir):
+    path = keydir / "s1.key"
+    run(path=str(path), type="ed25519")
+    result = run(path=str(path), type="ed25519", testing=True)
+    assert not result["changed"] and "; t=y; " in result["record"]
+
+
+def test_1024_warns(run, keydir):
+    result = run(path=str(keydir / "s1.key"), size=1024)
+    assert result["key_size"] == 1024 and "RFC 8301" in warnings_of(result)
+
+
+@pytest.mark.parametrize("dir_mode", [0o770, 0o707, 0o1777])
+def test_unsafe_directory_is_refused(run, keydir, dir_mode):
+    os.chmod(str(keydir), dir_mode)
+    result = run(path=str(keydir / "s1.key"))
+    assert result["failed"] and result["msg"].startswith("path: ") and str(keydir) in result["msg"]
+    assert "chmod go-w" in result["msg"]
+    assert os.listdir(str(keydir)) == []
+
+
+def test_unsafe_ancestor_is_refused(run, tmp_path):
+    top = tmp_path / "open"
+    (top / "keys").mkdir(parents=True)
+    os.chmod(str(top), 0o777)
+    os.chmod(str(top / "keys"), 0o700)
+    result = run(path=str(top / "keys" / "s1.key"))
+    assert result["failed"] and str(top) in result["msg"]
+
+
+@pytest.mark.parametrize("args, field", [
+    (dict(selector="bad_selector"), "selector"),
+    (dict(selector="-x"), "selector"),
+    (dict(domain="exa mple.com"), "domain"),
+    (dict(mode="0644"), "mode"),
+    (dict(mode="u=rw"), "mode"),
+    (dict(owner="no-such-user-dkim"), "owner"),
+    (dict(group="no-such-group-dkim"), "group"),
+])
+def test_bad_input_fails_before_anything_is_touched(run, keydir, args, field):
+    result = run(path=str(keydir / "s1.key"), **args)
+    assert result["failed"] and result["msg"].startswith(field + ": ")
+    assert os.listdir(str(keydir)) == []
+
+
+def test_relative_path_is_refused(run):
+    result = run(path="keys/s1.key")
+    assert result["failed"] and result["msg"].startswith("path: ")
+
+
+def test_size_outside_choices_is_refused(run, keydir):
+    result = run(path=str(keydir / "s1.key"), size=512)
+    assert result["failed"] and "size" in result["msg"]
+
+
+def test_missing_directory(run, keydir):
+    path = keydir / "missing" / "s1.key"
+    failed = run(path=str(path))
+    assert failed["failed"] and failed["msg"].startswith("path: ") and "does not exist" in failed["msg"]
+    checked = run(path=str(path), check=True)
+    assert checked["changed"] and "record" not in checked
+
+
+def test_symlink_is_refused(run, keydir):
+    run(path=str(keydir / "real.key"))
+    os.symlink(str(keydir / "real.key"), str(keydir / "link.key"))
+    result = run(path=str(keydir / "link.key"))
+    assert result["failed"] and "symbolic link" in result["msg"]
+
+
+def test_directory_at_path_is_refused(run, keydir):
+    (keydir / "s1.key").mkdir()
+    result = run(path=str(keydir / "s1.key"))
+    assert result["failed"] and result["msg"].startswith("path: ")
+
+
+def test_unusable_file_fails_or_is_replaced(run, keydir):
+    path = keydir / "s1.key"
+    path.write_text("not a key\n")
+    os.chmod(str(path), 0o600)
+    failed = run(path=str(path))
+    assert failed["failed"] and failed["msg"].startswith("path: ") and "on_mismatch" in failed["msg"]
+    assert path.read_text() == "not a key\n"
+    replaced = run(path=str(path), regenerate="on_mismatch")
+    assert replaced["changed"] and replaced["record"].startswith("v=DKIM1; k=rsa; p=")
+
+
+def test_owner_and_group_by_number(run, keydir):
+    result = run(path=str(keydir / "s1.key"), owner=str(os.getuid()), group=str(os.getgid()))
+    assert not result.get("failed") and os.stat(str(keydir / "s1.key")).st_uid == os.getuid()
+
+
+def test_missing_cryptography_is_reported(run, keydir, monkeypatch):
+    monkeypatch.setattr(dkim_key, "HAS_CRYPTOGRAPHY", False)
+    result = run(path=str(keydir / "s1.key"))
+    assert result["failed"] and "cryptography" in result["msg"]
