@@ -11,15 +11,12 @@ publishes. No DNS here.
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote as _url_unquote
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._findings import Finding
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import is_hostname, normalise_name
 
-try:
-    from urllib.parse import unquote as _url_unquote
-except ImportError:  # pragma: no cover - Python 2 is not supported
-    _url_unquote = None
 
 VERSION = "DMARC1"
 REPORT_AUTH_RECORD = "v=DMARC1"

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from urllib.parse import quote as _url_quote
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._findings import Finding
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import LookupFailure, is_hostname, normalise_name
 
-try:
-    from urllib.parse import quote as _url_quote
-except ImportError:  # pragma: no cover - Python 2 is not supported
-    _url_quote = None
 
 VERSION = "v=spf1"
 QUALIFIER_RESULTS = {"+": "pass", "-": "fail", "~": "softfail", "?": "neutral"}

@@ -33,8 +33,8 @@ def test_build_rfc9989_tags_and_order():
 
 @pytest.mark.parametrize("kwargs, tag", [
     ({"t": True}, "t=y"), ({"t": False}, "t=n"), ({"psd": "u"}, "psd=u"), ({"fo": 0}, "fo=0"),
-    ({"fo": "d:s"}, "fo=d:s"), ({"fo": "0:s"}, "fo=0:s"), ({"rua": "a@example.com,b@example.com"},
-                                                            "rua=mailto:a@example.com,mailto:b@example.com"),
+    ({"fo": "d:s"}, "fo=d:s"), ({"fo": "0:s"}, "fo=0:s"),
+    ({"rua": "a@example.com,b@example.com"}, "rua=mailto:a@example.com,mailto:b@example.com"),
 ])
 def test_build_value_forms(kwargs, tag):
     assert tag in build_dmarc(**kwargs).split("; ")
