@@ -20,7 +20,7 @@ description:
   - The private key never appears in results, diffs, warnings or logs; only the public record does.
   - Bad input (selector, domain, mode, owner, group, an unsafe directory) fails before anything is
     touched, with a message that names the option and the fix.
-author: mailauth.hardening contributors
+author: mailauth.hardening contributors (!UNKNOWN)
 options:
   path:
     description:

@@ -80,7 +80,7 @@ def small_prime(start):
             x = pow(a, d, n)
             if x in (1, n - 1):
                 continue
-            for _ in range(r - 1):
+            for _round in range(r - 1):
                 x = pow(x, 2, n)
                 if x == n - 1:
                     break
