@@ -201,11 +201,12 @@ def plan_changes(current, wanted, state):
 
     ``current`` maps each wanted name to the joined TXT values there now.
     Returns {name: {"before", "after", "add", "remove", "ttl"}} for the names
-    that change, in the order the names were first wanted.
+    that change, in the order the names were first wanted. ``before`` and
+    ``after`` are sorted: servers rotate RRset order, diffs should not.
     """
     changes = {}
     for name in names_of(wanted):
-        before = list(current.get(name, []))
+        before = sorted(current.get(name, []))
         here = [w for w in wanted if w.name == name]
         add = []
         remove = []
@@ -221,7 +222,7 @@ def plan_changes(current, wanted, state):
             remove = [v for v in _unique(before) if v in values]
         if not add and not remove:
             continue
-        after = [v for v in before if v not in remove] + add
+        after = sorted([v for v in before if v not in remove] + add)
         ttl = next((w.ttl for w in here if w.ttl is not None), None)
         changes[name] = {"before": before, "after": after, "add": add, "remove": remove, "ttl": ttl}
     return changes

@@ -116,6 +116,7 @@ def run_named(zones, key_name="mailauth-test", algorithm="hmac-sha256", allow_up
     """
     own_dir = directory is None
     directory = Path(directory or tempfile.mkdtemp(prefix="mailauth-named-"))
+    directory.mkdir(parents=True, exist_ok=True)
     server = Named(directory, free_port(), key_name, tsig_secret(), algorithm, zones)
     update = 'allow-update { key "%s"; };' % key_name if allow_update else ""
     conf = [
@@ -182,6 +183,7 @@ def run_pdns(zones, directory=None):
     """Start PowerDNS serving `zones` ({name: [extra "NAME TTL TYPE CONTENT" lines]})."""
     own_dir = directory is None
     directory = Path(directory or tempfile.mkdtemp(prefix="mailauth-pdns-"))
+    directory.mkdir(parents=True, exist_ok=True)
     server = Pdns(directory, free_port(), free_port(), base64.b16encode(os.urandom(16)).decode().lower())
     database = directory / "pdns.sqlite3"
     with sqlite3.connect(database) as db:

@@ -1,0 +1,261 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dns_txt
+short_description: Ensure TXT records (SPF, DKIM, DMARC, ...) at names in a DNS zone
+version_added: 0.1.0
+description:
+  - Ensures TXT values at names of a zone through a DNS provider (RFC 2136, Plesk, or a hosted API
+    through dns-lexicon). Runs on the controller, or on the Plesk host for O(provider=plesk).
+  - A value starting with C(v=spf1), C(v=DKIM1) or C(v=DMARC1) owns that tag at its name. With
+    O(state=present) it replaces every TXT value with the same tag there and never touches the
+    other TXT values at that name (site verifications and the like). Any other value is only
+    ensured present or absent, exactly. Tags match case-insensitively.
+  - Values are compared as readers see them, after joining the record's character-strings; a
+    value may be given as one long string or in quoted presentation format (C("a" "b")). Values
+    over 255 octets are split as each provider needs.
+  - For O(provider=rfc2136) all changes in a zone go in one update message whose prerequisites are
+    the TXT records read before, so a concurrent edit makes the update fail instead of being
+    overwritten, and nothing is half-applied. APIs and Plesk change record by record; on failure
+    the result lists exactly what was applied.
+  - With O(wait=true) the module then waits until every authoritative name server of the zone
+    serves the result, and fails naming each lagging server.
+author: mailauth.hardening contributors
+extends_documentation_fragment:
+  - mailauth.hardening.dns_provider
+options:
+  zone:
+    description:
+      - The zone, for example C(example.com). Relative record names are relative to it.
+      - When not given, every name must be absolute (ending in a dot) and the zone of each is found
+        by an SOA walk (at O(server) for O(provider=rfc2136), through O(nameservers) otherwise).
+    type: str
+  records:
+    description:
+      - The TXT values to ensure.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - V(@) for the zone apex, a name relative to O(zone) such as V(_dmarc) or
+            V(s202611._domainkey), or an absolute name ending in a dot.
+        type: str
+        required: true
+      value:
+        description:
+          - The TXT value, unsplit (for example V(v=spf1 mx -all)), or quoted character-strings.
+          - Two values owning the same tag at one name are refused with O(state=present).
+        type: str
+        required: true
+      ttl:
+        description:
+          - TTL for values this task adds at this name; overrides O(ttl).
+        type: int
+  state:
+    description:
+      - V(present) adds missing values and replaces values with the same owned tag.
+      - V(absent) removes exactly the given values (after joining); other values stay.
+    type: str
+    choices: [present, absent]
+    default: present
+  ttl:
+    description:
+      - TTL for values this task adds. When not given, a name keeps its current TTL and new names
+        get 3600. A TXT RRset has one TTL, so all values at a name should use the same.
+    type: int
+  wait:
+    description:
+      - After a change (and also when nothing changed), wait until every authoritative server of
+        the zone serves the wanted values and none of the removed ones. Skipped in check mode.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait in total before failing with the lagging servers named.
+    type: int
+    default: 300
+  wait_interval:
+    description:
+      - Seconds between polling rounds.
+    type: float
+    default: 2.0
+  wait_servers:
+    description:
+      - Ask exactly these servers (C(host[:port]) each) instead of the zone's NS set.
+    type: list
+    elements: str
+  wait_port:
+    description:
+      - Port of the servers found in the NS set (and of O(wait_servers) entries without a port).
+    type: int
+    default: 53
+attributes:
+  check_mode:
+    support: full
+    description: Reads the records and reports the changes it would make; changes nothing.
+  diff_mode:
+    support: full
+    description: One before/after entry per changed name, one value a line.
+seealso:
+  - module: mailauth.hardening.dns_txt_wait
+"""
+
+EXAMPLES = r"""
+- name: Publish SPF, DKIM and DMARC with a TSIG-signed dynamic update
+  mailauth.hardening.dns_txt:
+    provider: rfc2136
+    server: 192.0.2.53
+    key_name: tsig-key
+    key_secret: "{{ vault_tsig_secret }}"
+    key_algorithm: hmac-sha256
+    zone: example.com
+    records:
+      - {name: "@", value: "v=spf1 mx a -all"}
+      - {name: s202611._domainkey, value: "v=DKIM1; k=rsa; p={{ dkim_public_key }}"}
+      - {name: _dmarc, value: "v=DMARC1; p=none; rua=mailto:agg@example.com"}
+    wait: true
+
+- name: Credentials once for every module of the dns group
+  module_defaults:
+    group/mailauth.hardening.dns:
+      provider: powerdns
+      provider_options:
+        pdns_server: https://pdns.example.net:8081
+        auth_token: "{{ vault_pdns_api_key }}"
+  block:
+    - name: Publish the DMARC record of each domain
+      mailauth.hardening.dns_txt:
+        zone: "{{ item.name }}"
+        records:
+          - {name: _dmarc, value: "v=DMARC1; p=quarantine; rua=mailto:agg@{{ item.name }}"}
+      loop: "{{ mailauth_domains }}"
+
+- name: Remove a retired DKIM selector (exactly this value)
+  mailauth.hardening.dns_txt:
+    provider: cloudflare
+    provider_options: {auth_token: "{{ vault_cloudflare_token }}"}
+    zone: example.com
+    records:
+      - {name: s202511._domainkey, value: "v=DKIM1; k=rsa; p={{ old_public_key }}"}
+    state: absent
+
+- name: Publish in Plesk's own DNS (runs plesk bin dns on the Plesk host)
+  mailauth.hardening.dns_txt:
+    provider: plesk
+    zone: example.com
+    records:
+      - {name: "@", value: "v=spf1 +a +mx -all"}
+  delegate_to: plesk1.example.net
+"""
+
+RETURN = r"""
+changes:
+  description:
+    - The names whose TXT values changed (or would change in check mode), by absolute name.
+  returned: always
+  type: dict
+  sample:
+    example.com.:
+      before: ["google-site-verification=abc", "v=spf1 mx ~all"]
+      after: ["google-site-verification=abc", "v=spf1 mx -all"]
+      added: ["v=spf1 mx -all"]
+      removed: ["v=spf1 mx ~all"]
+  contains:
+    before:
+      description: TXT values at the name before, joined.
+      type: list
+      elements: str
+    after:
+      description: TXT values at the name after.
+      type: list
+      elements: str
+    added:
+      description: Values added.
+      type: list
+      elements: str
+    removed:
+      description: Values removed.
+      type: list
+      elements: str
+applied:
+  description:
+    - What was applied, one entry per value, in order. Empty in check mode. On failure, what took
+      effect before it (always nothing for O(provider=rfc2136)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: example.com., action: add, value: "v=spf1 mx -all"}]
+zones:
+  description: The zones the records are in (absolute names).
+  returned: success
+  type: list
+  elements: str
+  sample: [example.com.]
+served_by:
+  description: The authoritative servers that were seen serving the result.
+  returned: when O(wait=true) and not in check mode
+  type: list
+  elements: str
+  sample: ["ns1.example.com. (192.0.2.53:53)"]
+"""
+
+import errno
+import os
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import MissingLibrary, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns_txt_task import (
+    PROVIDER_ARGS, RECORD_ARGS, WAIT_ARGS, TaskError, discovery_servers, publish, wait_for_servers)
+from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._txt_changes import diff_of
+
+
+def command_runner(module):
+    """run_command for the plesk back end; a missing command is an OSError it explains."""
+
+    def run(argv):
+        if not os.path.isabs(argv[0]) and module.get_bin_path(argv[0]) is None:
+            raise OSError(errno.ENOENT, "command not found")
+        return module.run_command(argv)
+
+    return run
+
+
+def main():
+    spec = dict(PROVIDER_ARGS)
+    spec.update(RECORD_ARGS)
+    spec.update(WAIT_ARGS)
+    spec.update(ttl=dict(type="int"), wait=dict(type="bool", default=False))
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    params = module.params
+    result = {"changed": False, "changes": {}, "applied": []}
+    try:
+        outcome = publish(params, module.check_mode, command_runner(module))
+        result.update(changed=outcome["changed"], changes=outcome["changes"], applied=outcome["applied"],
+                      zones=outcome["zones"])
+        if module._diff:
+            result["diff"] = diff_of(outcome["plan"])
+        if params["wait"] and not module.check_mode:
+            result["served_by"] = wait_for_servers(params, outcome["wanted"], outcome["plan"], discovery_servers(params))
+    except InputError as err:
+        module.fail_json(msg=str(err), **result)
+    except MissingLibrary as err:
+        module.fail_json(msg=missing_required_lib(err.args[0]), **result)
+    except TaskError as err:
+        result.update(err.result)
+        module.fail_json(msg=str(err), **result)
+    except ProviderError as err:
+        module.fail_json(msg=str(err), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
