@@ -1,4 +1,7 @@
-"""dkim_key through ansible-playbook on localhost, and OpenDKIM signing with the key it writes."""
+"""dkim_key through ansible-playbook on localhost, and OpenDKIM signing with the key it writes.
+
+(Not test_dkim_key.py: pytest imports test files by basename, and tests/unit/plugins/modules has that one.)
+"""
 import os
 import re
 import shutil
