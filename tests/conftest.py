@@ -44,6 +44,8 @@ def ansible_env(**extra):
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
         ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+        # Discovery would pick a pyenv shim here; run local modules with the venv's Python.
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
         CONTAINERS_CONF=str(REPO / "lab" / "containers.conf"),
     )
     env.update(extra)
