@@ -171,6 +171,8 @@ class LexiconProvider(object):
     def read(self, name):
         try:
             self._rows[name] = self._list(name)
+        except ProviderError:
+            raise
         except Exception as exc:  # noqa: BLE001
             raise ProviderError(self._message("listing TXT at %s" % name, exc))
         return [value for value, _row in self._rows[name]]

@@ -12,6 +12,7 @@ our update, the server answers NXRRSET/YXRRSET and applies nothing.
 
 from __future__ import annotations
 
+import base64
 import binascii
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError, parse_server
@@ -51,10 +52,13 @@ def tsig_key(params):
     if algorithm not in ALGORITHMS:
         raise InputError("key_algorithm", "%r is not a TSIG algorithm." % algorithm, "use one of %s." % ", ".join(ALGORITHMS))
     try:
-        key = dns.tsig.Key(name, secret, dns.tsig.HMAC_MD5 if algorithm == "hmac-md5" else algorithm)
+        # Strict decoding: the lenient default would drop stray characters and sign with a wrong key.
+        base64.b64decode(secret, validate=True)
     except (binascii.Error, ValueError):
         # Never echo the secret or the decoder's message about it.
         raise InputError("key_secret", "is not valid base64.", "paste the secret exactly as tsig-keygen printed it.")
+    try:
+        key = dns.tsig.Key(name, secret, dns.tsig.HMAC_MD5 if algorithm == "hmac-md5" else algorithm)
     except dns.exception.DNSException:
         raise InputError("key_name", "%r is not a valid key name." % name, "use the key's name from the server's key statement.")
     return {key.name: key}, key.name, key.algorithm

@@ -1,0 +1,78 @@
+"""The dns_txt steps with fake providers: grouping by zone, check mode, partial failures."""
+import pytest
+
+from ansible_collections.mailauth.hardening.plugins.module_utils import _dns_txt_task as task
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+
+
+class FakeProvider(object):
+    def __init__(self, zone, current, fail=False):
+        self.zone = zone
+        self.current = current
+        self.fail = fail
+        self.applied = None
+        self.closed = False
+
+    def read(self, name):
+        return list(self.current.get(name, []))
+
+    def apply(self, changes):
+        if self.fail:
+            raise ProviderError("DNS server 192.0.2.53:53, update of zone %s: REFUSED." % self.zone)
+        self.applied = changes
+        return [{"name": n, "action": "add", "value": v} for n, c in changes.items() for v in c["add"]]
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def providers(monkeypatch):
+    made = {}
+    zones = {"_dmarc.a.test.": "a.test.", "_dmarc.b.test.": "b.test.", "a.test.": "a.test."}
+
+    def open_provider(params, zone, run_command=None):
+        made[zone] = FakeProvider(zone, {"a.test.": ["v=spf1 a ~all"]}, fail=zone in params.get("fail_zones", ()))
+        return made[zone]
+
+    monkeypatch.setattr(task, "open_provider", open_provider)
+    monkeypatch.setattr(task, "find_zone", lambda params, name, run_command=None: zones[name])
+    return made
+
+
+def params(**extra):
+    base = {"provider": "rfc2136", "zone": None, "state": "present", "ttl": None, "records": [
+        {"name": "a.test.", "value": "v=spf1 mx -all", "ttl": None},
+        {"name": "_dmarc.a.test.", "value": "v=DMARC1; p=none", "ttl": None},
+        {"name": "_dmarc.b.test.", "value": "v=DMARC1; p=none", "ttl": None}]}
+    base.update(extra)
+    return base
+
+
+def test_names_are_grouped_by_zone_and_each_provider_closed(providers):
+    result = task.publish(params(), check_mode=False)
+    assert result["zones"] == ["a.test.", "b.test."]
+    assert sorted(result["changes"]) == ["_dmarc.a.test.", "_dmarc.b.test.", "a.test."]
+    assert result["changes"]["a.test."]["removed"] == ["v=spf1 a ~all"]
+    assert all(p.closed for p in providers.values())
+
+
+def test_check_mode_applies_nothing(providers):
+    result = task.publish(params(), check_mode=True)
+    assert result["changed"] is True and result["applied"] == []
+    assert all(p.applied is None for p in providers.values())
+
+
+def test_failure_in_the_second_zone_reports_the_first(providers):
+    with pytest.raises(task.TaskError) as err:
+        task.publish(params(fail_zones=("b.test.",)), check_mode=False)
+    assert "REFUSED" in str(err.value)
+    assert [a["name"] for a in err.value.result["applied"]] == ["a.test.", "_dmarc.a.test."]
+    assert err.value.result["changed"] is True
+
+
+def test_provider_is_required():
+    with pytest.raises(InputError) as err:
+        task.publish(params(provider=None), check_mode=False)
+    assert err.value.field == "provider"
