@@ -181,12 +181,17 @@ class DomainAudit(object):
                 self.findings.append(finding)
 
 
+def _why(err):
+    """A lookup failure as a clause: its text without the final full stop."""
+    return str(err).rstrip(". ")
+
+
 def _txt(lookup, name, check, audit):
     """TXT values at ``name``, or None after adding a ``check`` error when the lookup failed."""
     try:
         return lookup(name, "TXT")
     except LookupFailure as err:
-        audit.add(Finding(check, "error", "%s; the record could not be read, so it is not checked further." % err,
+        audit.add(Finding(check, "error", "%s; the record could not be read, so it is not checked further." % _why(err),
                           "make every authoritative name server of the zone answer for %s." % name))
         return None
 
@@ -370,7 +375,7 @@ def _check_report_auth(audit, lookup, destination):
         try:
             values = lookup(name, "TXT")
         except LookupFailure as err:
-            failures.append(str(err))
+            failures.append(_why(err))
             continue
         if any(_DMARC_RECORD_RE.match(v) for v in values):
             return
@@ -411,7 +416,7 @@ def _check_listing(audit, lookup, ip, site):
     try:
         answers = lookup(name, "A")
     except LookupFailure as err:
-        audit.add(Finding("dnsbl.listed", "warning", "%s could not be asked about %s: %s." % (site.zone, ip, err),
+        audit.add(Finding("dnsbl.listed", "warning", "%s could not be asked about %s: %s." % (site.zone, ip, _why(err)),
                           "check that this machine's resolver reaches %s." % site.zone))
         return
     refused = [a for a in answers if a in DNSBL_REFUSED]
@@ -553,7 +558,7 @@ def authoritative_servers(domain, lookup):
         try:
             names = lookup(candidate, "NS")
         except LookupFailure as err:
-            raise InputError("nameservers", "finding the name servers of %s failed: %s." % (domain, err),
+            raise InputError("nameservers", "finding the name servers of %s failed: %s." % (domain, _why(err)),
                              "give nameservers explicitly, or check the resolver.")
         if not names:
             continue

@@ -1,0 +1,385 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mail_audit
+short_description: Check the SPF, DKIM, DMARC and DNSBL state of mail domains from the outside
+version_added: 0.1.0
+description:
+  - Reads each domain's records the way receivers do (over DNS, with dnspython) and compares them
+    with what the hosts hold (their sending addresses and DKIM public keys).
+  - Reports every problem as a finding C({domain, check, severity, message, fix}); the checks are
+    C(spf.missing), C(spf.multiple), C(spf.syntax), C(spf.lookups), C(spf.all), C(spf.sender),
+    C(dkim.missing), C(dkim.syntax), C(dkim.mismatch), C(dkim.weak), C(dmarc.missing),
+    C(dmarc.syntax), C(dmarc.obsolete), C(dmarc.policy), C(dmarc.report_auth) and C(dnsbl.listed).
+  - Without O(nameservers) every authoritative server of each domain's zone is found through its NS
+    records and asked in turn; a finding only some servers show names those servers, and names whose
+    answers differ between servers are listed in RV(disagreements).
+  - Never changes anything (V(changed=false)). With O(report_dir) it writes C(audit.json) and
+    C(audit.html) there, also in check mode, since a report is the point of an audit.
+  - Run it on the controller (C(hosts: localhost) or C(delegate_to: localhost)).
+author: mailauth.hardening contributors
+options:
+  domains:
+    description: The domains to check and what the hosts expect of each.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: The mail domain, for example C(example.com).
+        type: str
+        required: true
+      sending_ips:
+        description:
+          - The hosts' outbound addresses. Each must pass the published SPF record (C(spf.sender))
+            and is looked up in O(dnsbl_zones) (C(dnsbl.listed)).
+        type: list
+        elements: str
+        default: []
+      spf_all:
+        description:
+          - The qualifier the record's C(all) should have; C(spf.all) reports a different one (followed
+            through C(redirect=)) or none. Without it only C(+all), C(?all) and a missing C(all) are reported.
+        type: str
+        choices: [fail, softfail, neutral]
+      dkim:
+        description:
+          - The selectors the hosts sign with. Each must be published (C(dkim.missing)), parse
+            (C(dkim.syntax); whitespace or a truncated key inside C(p=) included), hold an RSA key of
+            at least 2048 bits (C(dkim.weak)) and, with O(domains[].dkim[].public_key), be that key (C(dkim.mismatch)).
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          selector:
+            description: The DKIM selector.
+            type: str
+            required: true
+          public_key:
+            description:
+              - The public key the host signs with, as the base64 C(p=) value (what
+                M(mailauth.hardening.dkim_key) returns), a whole key record, or a PEM public key.
+                Compared by the decoded key, so line breaks and blanks do not matter.
+            type: str
+            no_log: false
+      dmarc_policy:
+        description: The stage C(_dmarc) should publish now; C(dmarc.policy) reports a different C(p=).
+        type: str
+        choices: [none, quarantine, reject]
+  nameservers:
+    description:
+      - Name servers to ask, as C(IP) or C(IP:PORT) (C([IPv6]:PORT)). Every one is asked for every
+        name, and their answers are compared.
+      - Default is every authoritative server of each domain's zone (found through O(resolvers)),
+        for the names in that zone; other names (SPF includes, report domains, DNSBLs) go to O(resolvers).
+    type: list
+    elements: str
+  resolvers:
+    description:
+      - Recursive resolvers (C(IP) or C(IP:PORT)) that find the authoritative servers and answer for
+        names outside the domain's zone when O(nameservers) is not given. Default is the system's.
+    type: list
+    elements: str
+  nameserver_port:
+    description: Port of the authoritative servers found through NS records.
+    type: int
+    default: 53
+  dnsbl_zones:
+    description:
+      - DNS blocklists to look the O(domains[].sending_ips) up in, in the collection's DNSBL syntax
+        (the items of C(mailauth_dnsbl)), for example C(zen.spamhaus.org=127.0.0.[2..11]) or
+        C({zone: zen.spamhaus.org, reply: "127.0.0.[2..11]"}). Allowlists (negative weight) are skipped.
+      - An answer of 127.255.255.254 or 127.255.255.255 is reported as a refused query (a public or open
+        resolver asked), not as a listing.
+    type: list
+    elements: raw
+    default: []
+  fail_on:
+    description:
+      - The task fails when a finding of this severity or worse is found (after writing the reports).
+        V(never) only reports.
+    type: str
+    choices: [error, warning, never]
+    default: error
+  timeout:
+    description: Seconds to wait for each DNS answer.
+    type: float
+    default: 5.0
+  report_dir:
+    description:
+      - Directory to write C(audit.json) and C(audit.html) into (created if missing), on the machine the
+        module runs on.
+    type: path
+requirements:
+  - dnspython >= 2.0
+  - cryptography (for DKIM keys)
+notes:
+  - The HTML report is one file with inline CSS; it loads nothing from the network.
+  - checkdmarc is the outside judge of the SPF and DMARC verdicts in this collection's tests; the
+    deliberate differences are listed in C(docs/audit-vs-checkdmarc.md).
+attributes:
+  check_mode:
+    support: full
+    description: Nothing is ever changed; reports are written in check mode too.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is nothing to show.
+seealso:
+  - module: mailauth.hardening.dkim_key
+"""
+
+EXAMPLES = r"""
+- name: Audit the mail domains from the controller
+  mailauth.hardening.mail_audit:
+    domains:
+      - name: example.com
+        sending_ips: [203.0.113.10]
+        spf_all: fail
+        dkim:
+          - selector: s202611
+            public_key: "{{ dkim_result.public_key }}"
+        dmarc_policy: none
+    dnsbl_zones:
+      - zen.spamhaus.org=127.0.0.[2..11]
+    report_dir: "{{ playbook_dir }}/reports"
+    fail_on: error
+  delegate_to: localhost
+  register: audit
+
+- name: Show the short table
+  ansible.builtin.debug:
+    msg: "{{ audit.report_text | split('\n') }}"
+
+- name: Ask one server only (a lab or a hidden primary)
+  mailauth.hardening.mail_audit:
+    nameservers: ["192.0.2.53:5353"]
+    domains:
+      - name: example.com
+    fail_on: never
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+findings:
+  description: Every problem found, worst first within each domain's order of checks.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    domain:
+      description: The domain.
+      type: str
+      sample: example.com
+    check:
+      description: The check's name.
+      type: str
+      sample: spf.sender
+    severity:
+      description: C(error), C(warning) or C(info).
+      type: str
+      sample: error
+    message:
+      description: What is wrong; starts with C([only on SERVER]) when not every server shows it.
+      type: str
+      sample: "sending address 203.0.113.10 gets SPF fail, not pass (-all matched)."
+    fix:
+      description: What to do about it.
+      type: str
+      sample: "add ip4:203.0.113.10 (or a mechanism that covers the host) before the all of example.com's SPF record."
+summary:
+  description: Counts per severity and the domain x check grid.
+  returned: always
+  type: dict
+  contains:
+    domains:
+      description: Number of domains checked.
+      type: int
+      sample: 2
+    findings:
+      description: Number of findings.
+      type: int
+      sample: 3
+    counts:
+      description: Findings per severity.
+      type: dict
+      sample: {"error": 1, "warning": 1, "info": 1}
+    checks:
+      description: The check names, in the grid's column order.
+      type: list
+      elements: str
+      sample: ["spf.missing", "spf.multiple"]
+    grid:
+      description: Per domain, per check, C(ok), C(info), C(warning), C(error) or C(skipped) (not applicable or not reached).
+      type: dict
+      sample: {"example.com": {"spf.missing": "ok", "dnsbl.listed": "skipped"}}
+ok:
+  description: True when no finding reaches O(fail_on) (with V(never), when there is no error).
+  returned: always
+  type: bool
+  sample: true
+nameservers:
+  description: The servers asked, per domain (C(name (address)) for servers found through NS records).
+  returned: always
+  type: dict
+  sample: {"example.com": ["ns1.example.com (192.0.2.53)", "ns2.example.com (198.51.100.53)"]}
+disagreements:
+  description: Names the servers answered differently, with each server's answer.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "s202611._domainkey.example.com", "type": "TXT", "answers": {"ns1": ["v=DKIM1; ..."], "ns2": []}}]
+report_text:
+  description: A short plain-text table of the result (one row per domain), then the errors and warnings.
+  returned: always
+  type: str
+  sample: "domain       SPF     DKIM    DMARC   DNSBL\nexample.com  ok      ok      ok      ok\n"
+report_files:
+  description: Paths of the written reports.
+  returned: when O(report_dir) is set
+  type: dict
+  sample: {"json": "/srv/reports/audit.json", "html": "/srv/reports/audit.html"}
+"""
+
+import datetime
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.mailauth.hardening.plugins.module_utils._audit import (
+    FAIL_ON, RecordingLookup, authoritative_servers, disagreements, dnsbl_sites, domain_spec, routed_lookup,
+    run_audit)
+from ansible_collections.mailauth.hardening.plugins.module_utils._audit_report import (
+    render_html, render_json, render_text)
+from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import HAS_DNSPYTHON, dns_lookup
+
+REPORT_NAMES = {"json": "audit.json", "html": "audit.html"}
+
+
+def _server_text(address, port):
+    return "[%s]:%d" % (address, port) if ":" in address else "%s:%d" % (address, port)
+
+
+class Views(object):
+    """Which servers answer for which domain, each behind a RecordingLookup so answers can be compared."""
+
+    def __init__(self, params):
+        self.timeout = params["timeout"]
+        self.port = params["nameserver_port"]
+        self.groups = []  # {label: RecordingLookup} per set of servers compared with each other
+        self.asked = {}
+        if params["nameservers"]:
+            explicit = [(ns, RecordingLookup(dns_lookup([ns], timeout=self.timeout))) for ns in params["nameservers"]]
+            self.groups.append(dict(explicit))
+            self.views_of = lambda domain: explicit
+        else:
+            self.recursive = RecordingLookup(dns_lookup(params["resolvers"] or None, timeout=self.timeout))
+            self.zones = {}
+            self.views_of = self._authoritative
+
+    def _authoritative(self, domain):
+        zone, servers = authoritative_servers(domain, self.recursive)
+        if zone not in self.zones:
+            recorders = dict(("%s (%s)" % (name, address),
+                              RecordingLookup(dns_lookup([_server_text(address, self.port)], timeout=self.timeout)))
+                             for name, address in servers)
+            self.groups.append(recorders)
+            self.zones[zone] = [(label, routed_lookup(zone, recorders[label], self.recursive))
+                                for label in sorted(recorders)]
+        return self.zones[zone]
+
+    def __call__(self, domain):
+        views = self.views_of(domain)
+        self.asked[domain] = [label for label, _lookup in views]
+        return views
+
+    def disagreements(self):
+        found = []
+        for group in self.groups:
+            found.extend(disagreements(group))
+        return found
+
+
+def write_reports(directory, result):
+    """Write the JSON and HTML reports (each atomically); return their paths."""
+    if not os.path.isdir(directory):
+        os.makedirs(directory)
+    generated = "generated %s UTC" % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    contents = {"json": render_json(result), "html": render_html(result, generated=generated)}
+    paths = {}
+    for kind, name in REPORT_NAMES.items():
+        path = os.path.join(directory, name)
+        handle, temp = tempfile.mkstemp(prefix=".%s." % name, dir=directory)
+        with os.fdopen(handle, "w") as stream:
+            stream.write(contents[kind])
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+        paths[kind] = path
+    return paths
+
+
+def run_module():
+    dkim_spec = dict(selector=dict(type="str", required=True), public_key=dict(type="str", no_log=False))
+    domain_options = dict(
+        name=dict(type="str", required=True),
+        sending_ips=dict(type="list", elements="str", default=[]),
+        spf_all=dict(type="str", choices=["fail", "softfail", "neutral"]),
+        dkim=dict(type="list", elements="dict", default=[], options=dkim_spec),
+        dmarc_policy=dict(type="str", choices=["none", "quarantine", "reject"]),
+    )
+    module = AnsibleModule(
+        argument_spec=dict(
+            domains=dict(type="list", elements="dict", required=True, options=domain_options),
+            nameservers=dict(type="list", elements="str"),
+            resolvers=dict(type="list", elements="str"),
+            nameserver_port=dict(type="int", default=53),
+            dnsbl_zones=dict(type="list", elements="raw", default=[]),
+            fail_on=dict(type="str", choices=list(FAIL_ON), default="error"),
+            timeout=dict(type="float", default=5.0),
+            report_dir=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    if not HAS_DNSPYTHON:
+        module.fail_json(msg=missing_required_lib("dnspython"))
+    params = module.params
+    try:
+        specs = [domain_spec(data, "domains[%d]" % index) for index, data in enumerate(params["domains"])]
+        sites = dnsbl_sites(params["dnsbl_zones"])
+        if not 0 < params["nameserver_port"] < 65536:
+            raise InputError("nameserver_port", "%d is not a port." % params["nameserver_port"], "use 1 to 65535.")
+        views = Views(params)
+        result = run_audit(specs, views, sites, params["fail_on"])
+    except InputError as err:
+        module.fail_json(msg=str(err))
+    result.update(changed=False, nameservers=views.asked, disagreements=views.disagreements())
+    for item in result["disagreements"]:
+        module.warn("name servers disagree on %s %s: %s" % (item["name"], item["type"], item["answers"]))
+    result["report_text"] = render_text(result)
+    if params["report_dir"]:
+        try:
+            result["report_files"] = write_reports(params["report_dir"], result)
+        except (IOError, OSError) as err:
+            module.fail_json(msg="report_dir: could not write the reports: %s" % err, **result)
+    if params["fail_on"] != "never" and not result["ok"]:
+        counts = result["summary"]["counts"]
+        worst = [f for f in result["findings"] if f["severity"] == "error"] or \
+            [f for f in result["findings"] if f["severity"] == "warning"]
+        module.fail_json(msg="mail audit: %d error(s), %d warning(s) (fail_on=%s). First: %s %s: %s"
+                         % (counts["error"], counts["warning"], params["fail_on"], worst[0]["domain"],
+                            worst[0]["check"], worst[0]["message"]), **result)
+    module.exit_json(**result)
+
+
+def main():
+    run_module()
+
+
+if __name__ == "__main__":
+    main()
