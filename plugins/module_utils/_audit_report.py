@@ -31,11 +31,11 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px}h3{font-siz
 .meta{color:#5b6670;margin-bottom:14px}
 .counts span{display:inline-block;padding:4px 10px;margin-right:8px;border-radius:12px;font-weight:600}
 table.grid{border-collapse:collapse;margin-top:12px}
-.grid th,.grid td{border:1px solid #d0d6dc;padding:4px 6px;text-align:center}
+.grid th,.grid td{border:1px solid #d0d6dc;padding:4px 5px;text-align:center}
 .grid th.dom,.grid td.dom{text-align:left;font-weight:600;white-space:nowrap;padding-right:12px}
 .grid thead th{background:#f3f5f7;font-weight:600;font-size:12px}
 .grid thead tr.grp th{font-size:14px}
-.grid td{width:34px;font-weight:700;font-size:16px}
+.grid td{min-width:26px;font-weight:700;font-size:16px}
 .ok{background:#c8e6c9;color:#1b5e20}.warn{background:#ffe08a;color:#7a4f00}
 .err{background:#f4a7a7;color:#8b0000}.skip{background:#eef0f2;color:#8a949c}
 .legend span{display:inline-block;padding:2px 8px;margin-right:6px;border-radius:4px;font-size:13px}
