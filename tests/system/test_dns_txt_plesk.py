@@ -1,0 +1,87 @@
+"""dns_txt with provider plesk, through ansible-playbook, against the Plesk test double.
+
+The double (tests/plesk_double) is first on PATH as `plesk`, with its own database; it
+logs every call, so check mode and the second run are proved to change nothing.
+"""
+import json
+
+import pytest
+
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys import generate_private_key
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
+    build_dkim_record, public_key_b64)
+from ansible_collections.mailauth.hardening.plugins.module_utils._provider_plesk import parse_info
+from plesk_double_env import plesk_double, task_results  # noqa: F401 (fixture)
+
+FOREIGN = "google-site-verification=keep-me"
+SPF = "v=spf1 mx a -all"
+DMARC = "v=DMARC1; p=quarantine; rua=mailto:agg@example.test"
+
+
+@pytest.fixture(scope="module")
+def dkim_value():
+    return build_dkim_record("rsa", public_key_b64(generate_private_key("rsa", 2048)))
+
+
+def playbook(args):
+    return json.dumps([{"hosts": "localhost", "gather_facts": False,
+                        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+                        "tasks": [{"mailauth.hardening.dns_txt": dict({"provider": "plesk"}, **args)}]}])
+
+
+def txt(double, domain="example.test"):
+    return dict((owner, sorted(v for o, t, v in parse_info(double.plesk("bin", "dns", "--info", domain))
+                               if o == owner and t == "TXT"))
+                for owner, _t, _v in parse_info(double.plesk("bin", "dns", "--info", domain)))
+
+
+def test_publish_in_plesk_dns(plesk_double, run_playbook, dkim_value):  # noqa: F811
+    plesk_double.admin("add-domain", "example.test")
+    plesk_double.plesk("bin", "dns", "--add", "example.test", "-txt", FOREIGN, "-domain", "")
+    old = txt(plesk_double)
+    assert "v=spf1 +a +mx -all" in old["example.test."]  # the double's default zone
+    plesk_double.calls()
+    book = playbook({"zone": "example.test", "records": [
+        {"name": "@", "value": SPF}, {"name": "default._domainkey", "value": dkim_value},
+        {"name": "_dmarc", "value": DMARC}]})
+
+    rc, data, out = run_playbook(book, check=True, diff=True, extra_env=plesk_double.env)
+    assert rc == 0, out
+    assert task_results(data)["changed"] is True
+    assert plesk_double.changing_calls() == []
+    assert txt(plesk_double) == old
+
+    rc, data, out = run_playbook(book, diff=True, extra_env=plesk_double.env)
+    assert rc == 0, out
+    result = task_results(data)
+    assert result["changes"]["example.test."]["removed"] == ["v=spf1 +a +mx -all"]
+    now = txt(plesk_double)
+    assert now["example.test."] == sorted([FOREIGN, SPF])
+    assert now["default._domainkey.example.test."] == [dkim_value]
+    assert now["_dmarc.example.test."] == [DMARC]
+    calls = plesk_double.changing_calls()
+    assert ["bin", "dns", "--add", "example.test", "-txt", SPF, "-domain", ""] in calls
+    assert ["bin", "dns", "--del", "example.test", "-txt", "v=spf1 +a +mx -all", "-domain", ""] in calls
+
+    rc, data, out = run_playbook(book, extra_env=plesk_double.env)
+    assert rc == 0, out
+    assert task_results(data)["changed"] is False
+    assert plesk_double.changing_calls() == []
+
+
+def test_zone_found_and_absent(plesk_double, run_playbook):  # noqa: F811
+    plesk_double.admin("add-domain", "example.test")
+    book = playbook({"records": [{"name": "_dmarc.example.test.", "value": "v=DMARC1; p=none"}], "state": "absent"})
+    rc, data, out = run_playbook(book, extra_env=plesk_double.env)
+    assert rc == 0, out
+    assert task_results(data)["zones"] == ["example.test."]
+    assert "_dmarc.example.test." not in txt(plesk_double)
+
+
+def test_unknown_domain_fails_with_plesk_message(plesk_double, run_playbook):  # noqa: F811
+    plesk_double.admin("init")
+    rc, data, out = run_playbook(playbook({"zone": "nothere.test", "records": [{"name": "@", "value": SPF}]}),
+                                 extra_env=plesk_double.env)
+    assert rc != 0
+    msg = task_results(data)["msg"]
+    assert "plesk bin dns --info nothere.test failed" in msg, msg
