@@ -21,10 +21,12 @@ def named(tmp_path):
 
 def role_play(named, keys_dir, **extra_vars):
     domains = [{"name": ZONE, "dns": {"provider": "rfc2136", "server": named.address, "key_name": named.key_name,
-                                      "key_secret": named.key_secret, "zone": ZONE}},
+                                      "zone": ZONE, "credentials": "test"}},
                {"name": "plesk.test", "dns": {"provider": "plesk"}}]
+    # The zone's NS record points at port 53, where this BIND does not listen: no propagation wait.
     play_vars = {"ansible_python_interpreter": "{{ ansible_playbook_python }}", "mailauth_domains": domains,
-                 "plesk_dkim_keys_dir": str(keys_dir)}
+                 "mailauth_dns_secrets": {"test": {"key_secret": named.key_secret}},
+                 "mailauth_plesk_dkim_keys_dir": str(keys_dir), "mailauth_dns_wait": False}
     play_vars.update(extra_vars)
     return json.dumps([{"hosts": "localhost", "gather_facts": False, "vars": play_vars,
                         "roles": ["mailauth.hardening.plesk"]}])
