@@ -1,0 +1,200 @@
+"""The postconf module through ansible-playbook, against this host's real Postfix (postconf, postfix check).
+
+Every test works on a scratch configuration directory (a copy of /etc/postfix/main.cf
+and master.cf) passed as config_dir; /etc/postfix is never written.
+"""
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+POSTCONF = shutil.which("postconf") or "/usr/sbin/postconf"
+
+pytestmark = pytest.mark.skipif(not shutil.which("postfix", path="/usr/sbin:/usr/bin:/sbin"),
+                                reason="Postfix is not installed (lab/lab.sh deps installs it)")
+
+PLAY = """\
+- name: postconf
+  hosts: localhost
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: {python}
+  tasks:
+    - name: Ensure Postfix settings
+      mailauth.hardening.postconf:
+        config_dir: {config_dir}
+{args}
+"""
+
+
+@pytest.fixture
+def config_dir(tmp_path):
+    directory = tmp_path / "postfix"
+    directory.mkdir()
+    for name in ("main.cf", "master.cf"):
+        shutil.copy2("/etc/postfix/" + name, directory / name)
+    return directory
+
+
+@pytest.fixture
+def postconf_task(run_playbook, config_dir):
+    """Run the module once with these options (a dict); return (rc, task result, raw output)."""
+    def call(options, check=False, diff=False):
+        # JSON is YAML: each option goes in as one flow value.
+        args = textwrap.indent("\n".join("%s: %s" % (k, json.dumps(v)) for k, v in options.items()), " " * 8)
+        rc, data, output = run_playbook(PLAY.format(python=sys.executable, config_dir=config_dir, args=args),
+                                        check=check, diff=diff)
+        result = data["plays"][0]["tasks"][0]["hosts"]["localhost"] if data else None
+        return rc, result, output
+    return call
+
+
+def postconf(config_dir, *args):
+    return subprocess.run([POSTCONF, "-c", str(config_dir)] + list(args), capture_output=True, text=True,
+                          check=True).stdout
+
+
+def value(config_dir, name):
+    out = postconf(config_dir, "-n", name).strip()
+    return out.partition(" = ")[2] if out else None
+
+
+def digest(config_dir):
+    return {name: hashlib.sha256((config_dir / name).read_bytes()).hexdigest() for name in ("main.cf", "master.cf")}
+
+
+def test_several_parameters_in_one_task_then_unchanged(postconf_task, config_dir):
+    options = {"parameters": {"milter_default_action": "accept", "smtpd_tls_security_level": "may",
+                              "smtpd_helo_required": True, "mynetworks": ["127.0.0.0/8", "[::1]/128"]}}
+    rc, first, output = postconf_task(options)
+    assert rc == 0, output
+    assert first["changed"] and first["reload_required"] and not first["restart_required"]
+    assert len(first["commands"]) == 1 and " -e " in first["commands"][0]
+    assert value(config_dir, "milter_default_action") == "accept"
+    assert value(config_dir, "smtpd_helo_required") == "yes"
+    assert value(config_dir, "mynetworks") == "127.0.0.0/8, [::1]/128"
+    rc, second, output = postconf_task(options)
+    assert rc == 0, output
+    assert not second["changed"] and second["commands"] == [] and not second["reload_required"]
+
+
+def test_check_mode_changes_nothing_and_reports_the_commands(postconf_task, config_dir):
+    before = digest(config_dir)
+    rc, result, output = postconf_task({"parameters": {"smtpd_tls_security_level": "may"}}, check=True)
+    assert rc == 0, output
+    assert result["changed"]
+    assert result["commands"] == ["%s -c %s -e smtpd_tls_security_level=may" % (POSTCONF, config_dir)]
+    assert digest(config_dir) == before
+
+
+def test_diff_shows_the_changed_lines(postconf_task, config_dir):
+    rc, result, output = postconf_task({"parameters": {"smtpd_tls_security_level": "may"},
+                                        "services": [{"name": "smtp", "type": "inet", "process_limit": 50}]},
+                                       diff=True)
+    assert rc == 0, output
+    main, master = result["diff"]
+    assert main["before_header"] == "%s/main.cf" % config_dir
+    assert main["before"] == "" and main["after"] == "smtpd_tls_security_level = may\n"
+    assert master["before"] == "smtp inet n - y - - smtpd\n"
+    assert master["after"] == "smtp inet n - y - 50 smtpd\n"
+
+
+def test_items_before_after_keep_a_foreign_milter(postconf_task, config_dir):
+    postconf(config_dir, "-e", "smtpd_milters=unix:/run/foreign/milter.sock inet:localhost:8893")
+    # Unset, smtpd_relay_restrictions takes its compatibility-level-conditional default.
+    postconf(config_dir, "-X", "smtpd_relay_restrictions")
+    options = {"parameters": {
+        "smtpd_milters": {"items": ["inet:localhost:8891"], "before": "inet:localhost:8893"},
+        "non_smtpd_milters": {"items": ["inet:localhost:8891"]},
+        "smtpd_relay_restrictions": {"items": ["check_policy_service unix:private/policyd-spf"],
+                                     "after": "defer_unauth_destination"},
+    }}
+    rc, first, output = postconf_task(options)
+    assert rc == 0, output
+    assert value(config_dir, "smtpd_milters") == \
+        "unix:/run/foreign/milter.sock, inet:localhost:8891, inet:localhost:8893"
+    assert value(config_dir, "non_smtpd_milters") == "inet:localhost:8891"
+    assert value(config_dir, "smtpd_relay_restrictions") == ("permit_mynetworks, permit_sasl_authenticated, "
+                                                             "defer_unauth_destination, "
+                                                             "check_policy_service unix:private/policyd-spf")
+    rc, second, output = postconf_task(options)
+    assert rc == 0 and not second["changed"], output
+    rc, third, output = postconf_task({"parameters": {"smtpd_milters": {"items": ["inet:localhost:8891"],
+                                                                        "state": "absent"}}})
+    assert rc == 0 and third["changed"], output
+    assert value(config_dir, "smtpd_milters") == "unix:/run/foreign/milter.sock, inet:localhost:8893"
+
+
+def test_services_and_service_derived_parameters_in_one_task(postconf_task, config_dir):
+    options = {
+        "parameters": {"policyd-spf_time_limit": 3600},
+        "services": [{"name": "policyd-spf", "type": "unix", "private": "n", "unprivileged": "n", "chroot": "n",
+                      "process_limit": 0, "command": "spawn user=policyd-spf argv=/usr/bin/policyd-spf"},
+                     {"name": "smtp", "type": "inet", "process_limit": 1, "command": "postscreen"},
+                     {"name": "smtpd", "type": "pass", "chroot": "y", "command": "smtpd"}],
+        "service_parameters": {"smtpd/pass/smtpd_tls_security_level": "may",
+                               "relay/unix/smtpd_client_restrictions": ["permit_mynetworks", "reject"]},
+    }
+    rc, first, output = postconf_task(options)
+    assert rc == 0, output
+    assert first["changed"]
+    services = postconf(config_dir, "-M")
+    assert "policyd-spf unix n       n       n       -       0       spawn" in services
+    assert postconf(config_dir, "-F", "smtp/inet/command").strip() == "smtp/inet/command = postscreen"
+    assert "smtpd/pass/smtpd_tls_security_level = may" in postconf(config_dir, "-P")
+    assert "relay/unix/smtpd_client_restrictions = permit_mynetworks,reject" in postconf(config_dir, "-P")
+    assert value(config_dir, "policyd-spf_time_limit") == "3600"
+    rc, second, output = postconf_task(options)
+    assert rc == 0 and not second["changed"], output
+
+
+def test_unknown_parameter_fails_before_any_change(postconf_task, config_dir):
+    before = digest(config_dir)
+    for check in (True, False):
+        rc, result, output = postconf_task({"parameters": {"smtpd_tls_security_level": "may",
+                                                           "smtpd_miltres": "inet:localhost:8891"}}, check=check)
+        assert rc != 0
+        assert result["msg"].startswith("parameters.smtpd_miltres: Postfix does not know smtpd_miltres"), result["msg"]
+        assert digest(config_dir) == before
+
+
+def test_unknown_service_parameter_is_named(postconf_task, config_dir):
+    before = digest(config_dir)
+    rc, result, output = postconf_task({"service_parameters": {"smtp/inet/smtpd_tls_securty_level": "may"}})
+    assert rc != 0
+    assert result["msg"].startswith("service_parameters.smtp/inet/smtpd_tls_securty_level: "), result["msg"]
+    assert digest(config_dir) == before
+
+
+def test_per_service_name_in_parameters_is_refused(postconf_task, config_dir):
+    rc, result, output = postconf_task({"parameters": {"smtp/inet/smtpd_tls_security_level": "may"}})
+    assert rc != 0 and "service_parameters" in result["msg"]
+
+
+@pytest.mark.parametrize("name, bad, message", [
+    ("inet_protocols", "bogus", 'unknown inet_protocols value "bogus"'),
+    ("command_directory", "/nonexistent/sbin", "chdir(/nonexistent/sbin)"),
+])
+def test_value_postfix_check_rejects_is_rolled_back(postconf_task, config_dir, name, bad, message):
+    before = digest(config_dir)
+    rc, result, output = postconf_task({"parameters": {name: bad, "smtpd_tls_security_level": "may"}})
+    assert rc != 0
+    assert "postfix check failed" in result["msg"] and "restored" in result["msg"]
+    assert message in result["msg"], result["msg"]
+    assert not result["changed"]
+    assert digest(config_dir) == before
+    assert value(config_dir, "smtpd_tls_security_level") is None
+
+
+def test_masked_values_never_show(postconf_task, config_dir):
+    key = "abcdefghijklmnopqrstuvwxyz"
+    rc, result, output = postconf_task({
+        "parameters": {"postscreen_dnsbl_sites": {"items": ["%s.zen.dq.spamhaus.net=127.0.0.[2..11]*3" % key]}},
+        "mask_values": [key]}, diff=True)
+    assert rc == 0, output
+    assert key not in output
+    assert key in value(config_dir, "postscreen_dnsbl_sites")
