@@ -21,8 +21,8 @@ description:
     answers differ between servers are listed in RV(disagreements).
   - Never changes anything (V(changed=false)). With O(report_dir) it writes C(audit.json) and
     C(audit.html) there, also in check mode, since a report is the point of an audit.
-  - Run it on the controller (C(hosts: localhost) or C(delegate_to: localhost)).
-author: mailauth.hardening contributors
+  - "Run it on the controller: C(hosts: localhost) or C(delegate_to: localhost)."
+author: mailauth.hardening contributors (!UNKNOWN)
 options:
   domains:
     description: The domains to check and what the hosts expect of each.
@@ -66,7 +66,6 @@ options:
                 M(mailauth.hardening.dkim_key) returns), a whole key record, or a PEM public key.
                 Compared by the decoded key, so line breaks and blanks do not matter.
             type: str
-            no_log: false
       dmarc_policy:
         description: The stage C(_dmarc) should publish now; C(dmarc.policy) reports a different C(p=).
         type: str
@@ -92,8 +91,8 @@ options:
   dnsbl_zones:
     description:
       - DNS blocklists to look the O(domains[].sending_ips) up in, in the collection's DNSBL syntax
-        (the items of C(mailauth_dnsbl)), for example C(zen.spamhaus.org=127.0.0.[2..11]) or
-        C({zone: zen.spamhaus.org, reply: "127.0.0.[2..11]"}). Allowlists (negative weight) are skipped.
+        (the items of C(mailauth_dnsbl)), for example C(zen.spamhaus.org=127.0.0.[2..11]), or a mapping with
+        the keys C(zone), C(reply), C(weight) and C(dqs_key). Allowlists (negative weight) are skipped.
       - An answer of 127.255.255.254 or 127.255.255.255 is reported as a refused query (a public or open
         resolver asked), not as a listing.
     type: list

@@ -101,6 +101,13 @@ def test_spf_expected_softfail_accepts_softfail(rsa2048):
     assert _checks(audit) == []
 
 
+def test_spf_expected_neutral_accepts_neutral(rsa2048):
+    # validate_spf warns on ?all; with ?all expected the audit's own comparison replaces that note.
+    audit = _audit.audit_domain(_spec(rsa2048, spf_all="neutral"),
+                                _zone(key=rsa2048, spf=["v=spf1 ip4:203.0.113.10 ?all"]))
+    assert _checks(audit) == []
+
+
 def test_spf_all_followed_through_redirect(rsa2048):
     lookup = _zone(key=rsa2048, spf=["v=spf1 ip4:203.0.113.10 redirect=_spf.example.com"],
                    redirect=(("_spf.example.com", "TXT"), ["v=spf1 ~all"]))
@@ -267,7 +274,7 @@ def test_disagreements_list_each_answer():
 def test_recording_lookup_caches_failures():
     inner = static_lookup({(D, "TXT"): LookupFailure})
     recorder = _audit.RecordingLookup(inner)
-    for _ in range(2):
+    for _attempt in range(2):
         with pytest.raises(LookupFailure):
             recorder(D, "TXT")
     assert inner.queries == [(D, "TXT")]
