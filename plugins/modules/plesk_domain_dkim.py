@@ -22,7 +22,7 @@ description:
     change to confirm it. Refuses a Plesk whose mail server is not Postfix.
   - The private key is read on the target to derive the public key; it never appears in results,
     diffs, warnings or messages.
-author: mailauth.hardening contributors
+author: mailauth.hardening contributors (!UNKNOWN)
 options:
   domain:
     description:

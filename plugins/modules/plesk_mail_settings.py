@@ -26,7 +26,7 @@ description:
     rule, and orders its commands so that the rule holds at every step.
   - See C(docs/plesk.md) in the collection for which Plesk behaviours are confirmed and which are
     assumptions.
-author: mailauth.hardening contributors
+author: mailauth.hardening contributors (!UNKNOWN)
 options:
   dnsbl_enabled:
     description: Switch DNSBL spam protection on or off.
@@ -36,7 +36,7 @@ options:
       - The DNSBL zones Plesk queries, exactly (zones not listed are removed). Order is not managed.
       - Each item is C(zone[=reply filter]) text or a mapping with C(zone), C(reply) and
         C(dqs_key) (Spamhaus Data Query Service), like C(mailauth_dnsbl) in the inventory.
-      - Spamhaus zones must carry a reply filter such as C(zen.spamhaus.org=127.0.0.[2..11]):
+      - Spamhaus zones must carry a reply filter such as C(zen.spamhaus.org=127.0.0.[2..11]).
         Spamhaus answers queries from public resolvers with 127.255.255.254, which without a filter
         counts as "listed" and rejects all mail.
       - Plesk has no weights; positive weights are ignored and allowlists (negative weights) are refused.
@@ -139,7 +139,7 @@ settings:
   type: dict
   sample:
     dnsbl_enabled: true
-    dnsbl_zones: [zen.spamhaus.org=127.0.0.[2..11]]
+    dnsbl_zones: ["zen.spamhaus.org=127.0.0.[2..11]"]
     spf_enabled: true
     spf_mode: headers_only
     spf_local_rules: ""

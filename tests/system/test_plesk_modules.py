@@ -2,7 +2,8 @@
 import base64
 
 from cryptography.hazmat.primitives import serialization
-from plesk_double_env import PLAY_HEAD, plesk_double, task_results  # noqa: F401 (fixture)
+# plesk_double is a fixture: importing it is using it.
+from plesk_double_env import PLAY_HEAD, plesk_double, task_results  # noqa: F401 pylint: disable=unused-import
 
 RECOMMENDED = """  tasks:
     - name: Recommended settings

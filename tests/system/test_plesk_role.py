@@ -8,7 +8,8 @@ import dns.rdatatype
 import pytest
 from cryptography.hazmat.primitives import serialization
 from dns_servers import run_named, zone_text
-from plesk_double_env import plesk_double  # noqa: F401 (fixture)
+# plesk_double is a fixture: importing it is using it.
+from plesk_double_env import plesk_double  # noqa: F401 pylint: disable=unused-import
 
 ZONE = "example.test"
 

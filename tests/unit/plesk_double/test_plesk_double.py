@@ -45,13 +45,13 @@ def test_fresh_database_has_the_fresh_server_settings_and_not_the_absent_ones(pl
     assert found["dmarc_policy"] == "true"
     for absent in ("rbl", "rbl_server", "spf_rules", "spf_guess", "spf_exp"):
         assert absent not in found
-    rc, out, _ = plesk("db", "-Ne", "SELECT value FROM ServiceNodeEnvironment WHERE section = 'mail' AND name = 'SMTP_Server'")
+    rc, out, err = plesk("db", "-Ne", "SELECT value FROM ServiceNodeEnvironment WHERE section = 'mail' AND name = 'SMTP_Server'")
     assert (rc, out) == (0, "Postfix\n")
 
 
 @pytest.mark.parametrize("form", [["-Ne"], ["-N", "-e"]])
 def test_db_without_header(plesk, form):
-    rc, out, _ = plesk("db", *form, "SELECT 'a', 2")
+    rc, out, err = plesk("db", *form, "SELECT 'a', 2")
     assert (rc, out) == (0, "a\t2\n")
 
 
@@ -61,7 +61,7 @@ def test_db_plain_query_prints_a_header_and_stdin_works(plesk):
 
 
 def test_db_escapes_like_mysql_and_prints_null(plesk):
-    rc, out, _ = plesk("db", "-Ne", "SELECT 'a' || char(9) || 'b' || char(10) || 'c\\d', NULL")
+    rc, out, err = plesk("db", "-Ne", "SELECT 'a' || char(9) || 'b' || char(10) || 'c\\d', NULL")
     assert (rc, out) == (0, "a\\tb\\nc\\\\d\tNULL\n")
 
 
@@ -70,19 +70,19 @@ def test_db_empty_result_prints_nothing(plesk):
 
 
 def test_db_missing_table_is_mysql_error_1146(plesk):
-    rc, _, err = plesk("db", "-Ne", "SELECT param, val FROM nothere")
+    rc, out, err = plesk("db", "-Ne", "SELECT param, val FROM nothere")
     assert rc == 1
     assert "ERROR 1146 (42S02)" in err and "psa.nothere" in err
 
 
 @pytest.mark.parametrize("args", [["-x", "SELECT 1"], ["-e"], ["SELECT 1", "SELECT 2"]])
 def test_db_bad_arguments_fail(plesk, args):
-    rc, _, err = plesk("db", *args)
+    rc, out, err = plesk("db", *args)
     assert rc == 1 and "plesk db" in err
 
 
 def test_mailserver_help_lists_seen_and_guessed_options(plesk):
-    rc, out, _ = plesk("bin", "mailserver", "--help")
+    rc, out, err = plesk("bin", "mailserver", "--help")
     assert rc == 0
     for option in ("--set-maps-status", "--add-maps-zone", "--sign-outgoing-mail", "--verify-incoming-mail",
                    "--set-spf-behavior", "--set-dmarc-status", "--remove-maps-zone"):
@@ -90,9 +90,9 @@ def test_mailserver_help_lists_seen_and_guessed_options(plesk):
 
 
 def test_mailserver_without_guessed_options(plesk):
-    _, out, _ = plesk("bin", "mailserver", "--help", PLESK_DOUBLE_GUESSED_OPTIONS="0")
+    rc, out, err = plesk("bin", "mailserver", "--help", PLESK_DOUBLE_GUESSED_OPTIONS="0")
     assert "--set-maps-status" in out and "--set-spf-behavior" not in out and "--remove-maps-zone" not in out
-    rc, _, err = plesk("bin", "mailserver", "--set-spf-behavior", "3", PLESK_DOUBLE_GUESSED_OPTIONS="0")
+    rc, out, err = plesk("bin", "mailserver", "--set-spf-behavior", "3", PLESK_DOUBLE_GUESSED_OPTIONS="0")
     assert rc == 1 and "Unknown command" in err
 
 
@@ -111,7 +111,7 @@ def test_mailserver_writes_settings(plesk):
 
 
 def test_mailserver_refuses_verify_off_while_dmarc_is_on(plesk):
-    rc, _, err = plesk("bin", "mailserver", "--verify-incoming-mail", "false")
+    rc, out, err = plesk("bin", "mailserver", "--verify-incoming-mail", "false")
     assert rc == 1 and "DMARC" in err
     assert settings(plesk)["domain_keys_verify"] == "true"
     assert plesk("bin", "mailserver", "--set-dmarc-status", "false")[0] == 0
@@ -128,22 +128,22 @@ def test_mailserver_refuses_verify_off_while_dmarc_is_on(plesk):
     (["--set-maps-status"], "exactly one value"),
 ])
 def test_mailserver_bad_calls_fail(plesk, args, words):
-    rc, _, err = plesk("bin", "mailserver", *args)
+    rc, out, err = plesk("bin", "mailserver", *args)
     assert rc == 1 and words in err
 
 
 def test_legacy_layout_keeps_settings_in_misc(plesk):
     assert plesk("init", "--legacy-misc", admin=True)[0] == 0
     assert plesk("bin", "mailserver", "--set-maps-status", "true")[0] == 0
-    rc, _, err = plesk("db", "-Ne", SETTINGS_SQL)
+    rc, out, err = plesk("db", "-Ne", SETTINGS_SQL)
     assert rc == 1 and "ERROR 1146" in err
-    rc, out, _ = plesk("db", "-Ne", "SELECT val FROM misc WHERE param IN ('rbl', 'spf_behavior') ORDER BY param")
+    rc, out, err = plesk("db", "-Ne", "SELECT val FROM misc WHERE param IN ('rbl', 'spf_behavior') ORDER BY param")
     assert (rc, out) == (0, "true\n1\n")
 
 
 def dkim_params(plesk, domain):
-    rc, out, _ = plesk("db", "-Ne", "SELECT p.parameter, p.value FROM domains d JOIN DomainServices s ON s.dom_id = d.id"
-                       " AND s.type = 'mail' JOIN Parameters p ON p.id = s.parameters_id WHERE d.name = '%s'" % domain)
+    rc, out, err = plesk("db", "-Ne", "SELECT p.parameter, p.value FROM domains d JOIN DomainServices s ON s.dom_id = d.id"
+                         " AND s.type = 'mail' JOIN Parameters p ON p.id = s.parameters_id WHERE d.name = '%s'" % domain)
     assert rc == 0
     return dict(rows(out))
 
@@ -157,13 +157,13 @@ def public_b64(path):
 def test_domain_pref_turns_signing_on_with_a_2048_bit_key_and_plesk_dns_records(plesk):
     plesk("add-domain", "example.test", admin=True)
     assert dkim_params(plesk, "example.test") == {"domain_keys_sign": "false"}
-    rc, out, _ = plesk("bin", "domain_pref", "--update", "example.test", "-sign_outgoing_mail", "true")
+    rc, out, err = plesk("bin", "domain_pref", "--update", "example.test", "-sign_outgoing_mail", "true")
     assert rc == 0 and "SUCCESS" in out
     assert dkim_params(plesk, "example.test") == {"domain_keys_sign": "true", "activeDkimSelector": "default"}
     key = plesk.root / "etc/domainkeys/example.test/default"
     assert key.read_bytes().startswith(b"-----BEGIN RSA PRIVATE KEY-----")
     assert serialization.load_pem_private_key(key.read_bytes(), password=None).key_size == 2048
-    _, info, _ = plesk("bin", "dns", "--info", "example.test")
+    rc, info, err = plesk("bin", "dns", "--info", "example.test")
     assert "default._domainkey.example.test. TXT v=DKIM1; p=%s;\n" % public_b64(key) in info
     assert "_domainkey.example.test. TXT o=-\n" in info
 
@@ -191,8 +191,8 @@ def test_domain_pref_makes_the_key_with_openssl_when_cryptography_is_missing(ple
     blocker.mkdir(parents=True)
     (blocker / "__init__.py").write_text("raise ImportError('blocked for the test')\n")
     plesk("add-domain", "example.test", admin=True)
-    rc, _, err = plesk("bin", "domain_pref", "-u", "example.test", "-sign_outgoing_mail", "true",
-                       PYTHONPATH=str(blocker.parent))
+    rc, out, err = plesk("bin", "domain_pref", "-u", "example.test", "-sign_outgoing_mail", "true",
+                         PYTHONPATH=str(blocker.parent))
     assert rc == 0, err
     key = plesk.root / "etc/domainkeys/example.test/default"
     assert key.read_bytes().startswith(b"-----BEGIN RSA PRIVATE KEY-----")
@@ -212,13 +212,13 @@ def test_domain_pref_failures(plesk, setup, args, words):
     plesk("add-domain", "example.test", admin=True)
     for step in setup:
         plesk(*step, admin=True)
-    rc, _, err = plesk("bin", "domain_pref", *args)
+    rc, out, err = plesk("bin", "domain_pref", *args)
     assert rc == 1 and words in err
 
 
 def test_domain_pref_refuses_a_domain_without_mail(plesk):
     plesk("add-domain", "web.test", "--no-mail", admin=True)
-    rc, _, err = plesk("bin", "domain_pref", "-u", "web.test", "-sign_outgoing_mail", "true")
+    rc, out, err = plesk("bin", "domain_pref", "-u", "web.test", "-sign_outgoing_mail", "true")
     assert rc == 1 and "mail service is off" in err
 
 
@@ -228,7 +228,7 @@ def test_dns_add_info_del(plesk):
     assert plesk("bin", "dns", "--add", "example.test", "-txt", long_value, "-domain", "s1._domainkey")[0] == 0
     assert plesk("bin", "dns", "--add", "example.test", "-txt", "google-site-verification=x", "-domain", "")[0] == 0
     assert plesk("bin", "dns", "--add", "example.test", "-a", "www", "-ip", "192.0.2.20")[0] == 0
-    rc, out, _ = plesk("bin", "dns", "--info", "example.test")
+    rc, out, err = plesk("bin", "dns", "--info", "example.test")
     lines = out.splitlines()
     assert rc == 0
     assert "s1._domainkey.example.test. TXT %s" % long_value in lines
@@ -236,8 +236,8 @@ def test_dns_add_info_del(plesk):
     assert "example.test. MX (10) mail.example.test." in lines
     assert "www.example.test. A 192.0.2.20" in lines
     assert lines[-1] == "SUCCESS: Getting information for Domain 'example.test' complete."
-    rc, out, _ = plesk("db", "-Ne", "SELECT r.val FROM dns_recs r JOIN dns_zone z ON z.id = r.dns_zone_id"
-                       " WHERE z.name = 'example.test' AND r.host = 's1._domainkey.example.test.'")
+    rc, out, err = plesk("db", "-Ne", "SELECT r.val FROM dns_recs r JOIN dns_zone z ON z.id = r.dns_zone_id"
+                         " WHERE z.name = 'example.test' AND r.host = 's1._domainkey.example.test.'")
     assert (rc, out) == (0, long_value + "\n")
     assert plesk("bin", "dns", "--del", "example.test", "-txt", long_value, "-domain", "s1._domainkey")[0] == 0
     assert "s1._domainkey" not in plesk("bin", "dns", "--info", "example.test")[1]
@@ -245,9 +245,9 @@ def test_dns_add_info_del(plesk):
 
 def test_dns_duplicate_add_exits_2_and_missing_del_exits_1(plesk):
     plesk("add-domain", "example.test", admin=True)
-    rc, _, err = plesk("bin", "dns", "--add", "example.test", "-txt", "v=spf1 +a +mx -all", "-domain", "")
+    rc, out, err = plesk("bin", "dns", "--add", "example.test", "-txt", "v=spf1 +a +mx -all", "-domain", "")
     assert rc == 2 and "already exists" in err
-    rc, _, err = plesk("bin", "dns", "--del", "example.test", "-txt", "v=spf1 nothing", "-domain", "")
+    rc, out, err = plesk("bin", "dns", "--del", "example.test", "-txt", "v=spf1 nothing", "-domain", "")
     assert rc == 1 and "no record" in err
 
 
@@ -261,15 +261,15 @@ def test_dns_duplicate_add_exits_2_and_missing_del_exits_1(plesk):
 ])
 def test_dns_failures(plesk, args, words):
     plesk("add-domain", "example.test", admin=True)
-    rc, _, err = plesk("bin", "dns", *args)
+    rc, out, err = plesk("bin", "dns", *args)
     assert rc == 1 and words in err
 
 
 def test_domain_info(plesk):
     plesk("add-domain", "ext.test", "--external-dns", admin=True)
-    rc, out, _ = plesk("bin", "domain", "--info", "ext.test")
+    rc, out, err = plesk("bin", "domain", "--info", "ext.test")
     assert rc == 0 and "Domain name:" in out and "ext.test" in out and "Off (external DNS)" in out
-    rc, _, err = plesk("bin", "domain", "--info", "nope.test")
+    rc, out, err = plesk("bin", "domain", "--info", "nope.test")
     assert rc == 1 and "Unable to find domain" in err
 
 
@@ -280,16 +280,16 @@ def test_domain_info(plesk):
     (["bin", "domain", "--create", "x.test"], "Unknown command"),
 ])
 def test_unknown_things_fail(plesk, args, words):
-    rc, _, err = plesk(*args)
+    rc, out, err = plesk(*args)
     assert rc == 1 and words in err
 
 
 def test_admin_set_mta_and_duplicate_domain(plesk):
     assert plesk("set-mta", "qmail", admin=True)[0] == 0
-    rc, out, _ = plesk("db", "-Ne", "SELECT value FROM ServiceNodeEnvironment WHERE name = 'SMTP_Server'")
+    rc, out, err = plesk("db", "-Ne", "SELECT value FROM ServiceNodeEnvironment WHERE name = 'SMTP_Server'")
     assert out == "qmail\n"
     plesk("add-domain", "example.test", admin=True)
-    rc, _, err = plesk("add-domain", "Example.test", admin=True)
+    rc, out, err = plesk("add-domain", "Example.test", admin=True)
     assert rc == 1 and "already exists" in err
 
 
@@ -306,5 +306,5 @@ def test_every_call_is_logged_when_asked(plesk, tmp_path):
 
 
 def test_version_says_it_is_a_double(plesk):
-    rc, out, _ = plesk("version")
+    rc, out, err = plesk("version")
     assert rc == 0 and "18.0.64" in out and "test double" in out

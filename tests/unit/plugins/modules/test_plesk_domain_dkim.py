@@ -84,7 +84,7 @@ def test_never_toggles_when_already_signing(run, key):
 
 def test_result_never_holds_the_private_key(run, key, tmp_path):
     key()
-    result, _ = run(answers(SIGNING), diff=True)
+    result, canned = run(answers(SIGNING), diff=True)
     body = [line for line in (tmp_path / "example.test" / "default").read_text().splitlines() if "-----" not in line]
     # The modulus is public and can line up with PEM lines; everything else in the PEM is private.
     private_only = [line for line in body if line not in result["record"]]
@@ -115,17 +115,17 @@ def test_signing_not_allowed_server_wide_fails_but_only_warns_in_check_mode(run)
     result, canned = run(answers(NOT_SIGNING, server=rows(("domain_keys_sign", "false"))))
     assert result["failed"] and result["msg"] == plesk.signing_not_allowed_message("example.test")
     assert canned.changes() == []
-    result, _ = run(answers(NOT_SIGNING, server=rows(("domain_keys_sign", "false"))), check=True)
+    result, canned = run(answers(NOT_SIGNING, server=rows(("domain_keys_sign", "false"))), check=True)
     assert result["changed"] and "not allowed server-wide" in json.dumps(result["warnings"])
 
 
 def test_unknown_domain_fails(run):
-    result, _ = run(answers(rows()))
+    result, canned = run(answers(rows()))
     assert result["failed"] and result["msg"].startswith("example.test is not a domain on this Plesk server")
 
 
 def test_domain_without_mail_fails(run):
-    result, _ = run(answers(rows(("3", "NULL", "NULL", "NULL"))))
+    result, canned = run(answers(rows(("3", "NULL", "NULL", "NULL"))))
     assert result["failed"] and result["msg"].startswith("example.test has no mail service in Plesk")
 
 
@@ -137,31 +137,31 @@ def test_invalid_domain_fails_before_plesk_is_asked(run):
 
 def test_domain_is_lower_cased_and_loses_its_trailing_dot(run, key):
     key()
-    result, _ = run(answers(SIGNING), domain="Example.TEST.")
+    result, canned = run(answers(SIGNING), domain="Example.TEST.")
     assert result["domain"] == "example.test" and not result["changed"]
 
 
 def test_failed_domain_pref_is_reported(run):
-    result, _ = run(answers(NOT_SIGNING, more={ENABLE: (1, "", "Unable to update domain")}))
+    result, canned = run(answers(NOT_SIGNING, more={ENABLE: (1, "", "Unable to update domain")}))
     assert result["failed"] and result["msg"].startswith(
         "`plesk bin domain_pref --update example.test -sign_outgoing_mail true` failed (exit 1): Unable to update domain.")
 
 
 def test_signing_that_does_not_read_back_fails(run):
-    result, _ = run(answers([NOT_SIGNING, NOT_SIGNING], more={ENABLE: OK}))
+    result, canned = run(answers([NOT_SIGNING, NOT_SIGNING], more={ENABLE: OK}))
     assert result["failed"] and result["msg"] == ("`plesk bin domain_pref --update example.test -sign_outgoing_mail true` "
                                                   "succeeded but Plesk's database still says signing is off for example.test.")
 
 
 def test_signing_without_a_key_file_fails(run, tmp_path):
-    result, _ = run(answers(SIGNING))
+    result, canned = run(answers(SIGNING))
     assert result["failed"] and result["msg"].startswith(
         "Plesk signs mail of example.test but there is no key at %s" % (tmp_path / "example.test" / "default"))
 
 
 def test_unreadable_key_file_fails(run, tmp_path):
     (tmp_path / "example.test" / "default").mkdir(parents=True)
-    result, _ = run(answers(SIGNING))
+    result, canned = run(answers(SIGNING))
     assert result["failed"] and result["msg"].startswith("Cannot read the DKIM key %s" % (tmp_path / "example.test" / "default"))
 
 
@@ -169,7 +169,7 @@ def test_garbage_key_file_fails_without_echoing_it(run, tmp_path):
     path = tmp_path / "example.test" / "default"
     path.parent.mkdir()
     path.write_text("-----BEGIN RSA PRIVATE KEY-----\nSECRETJUNK\n-----END RSA PRIVATE KEY-----\n")
-    result, _ = run(answers(SIGNING))
+    result, canned = run(answers(SIGNING))
     assert result["failed"] and "is not a PEM private key" in result["msg"] and "SECRETJUNK" not in json.dumps(result)
 
 

@@ -70,7 +70,7 @@ def test_check_mode_predicts_and_changes_nothing(run):
 
 
 def test_diff_has_before_and_after(run):
-    result, _ = run(answers([FRESH, CONVERGED], more={ADD_ZONE: OK, DNSBL_ON: OK}), diff=True, **RECOMMENDED)
+    result, canned = run(answers([FRESH, CONVERGED], more={ADD_ZONE: OK, DNSBL_ON: OK}), diff=True, **RECOMMENDED)
     assert result["diff"]["before"]["dnsbl_zones"] == [] and result["diff"]["after"]["dnsbl_zones"] == [ZONE]
 
 
@@ -113,7 +113,7 @@ def test_bad_zone_fails_before_plesk_is_even_asked(run):
 
 def test_a_failing_command_reports_what_was_applied(run):
     canned = answers(FRESH, more={ADD_ZONE: OK, DNSBL_ON: (1, "", "Unable to switch on DNSBL")})
-    result, _ = run(canned, **RECOMMENDED)
+    result, canned = run(canned, **RECOMMENDED)
     assert result["failed"]
     assert result["msg"] == ("`plesk bin mailserver --set-maps-status true` failed (exit 1): Unable to switch on DNSBL. "
                              "Applied before this failure: plesk bin mailserver --add-maps-zone "
@@ -122,13 +122,13 @@ def test_a_failing_command_reports_what_was_applied(run):
 
 def test_a_change_that_does_not_read_back_fails(run):
     canned = answers([FRESH, FRESH], more={ADD_ZONE: OK, DNSBL_ON: OK})
-    result, _ = run(canned, **RECOMMENDED)
+    result, canned = run(canned, **RECOMMENDED)
     assert result["failed"] and result["msg"].startswith("Plesk accepted the changes but its database then reads: "
                                                          "dnsbl_enabled is False, wanted True")
 
 
 def test_database_failure_is_reported(run):
-    result, _ = run(answers((1, "", "ERROR 2002 (HY000): Can't connect to local MySQL server")), dnsbl_enabled=True)
+    result, canned = run(answers((1, "", "ERROR 2002 (HY000): Can't connect to local MySQL server")), dnsbl_enabled=True)
     assert result["failed"] and result["msg"].startswith("`plesk db` failed (exit 1): ERROR 2002")
 
 
