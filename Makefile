@@ -49,7 +49,7 @@ lab-down:
 	lab/lab.sh down
 
 demo: deps venv collection lab-up
-	$(BIN)/ansible-playbook -i lab/demo/inventory.yml lab/demo/demo.yml
+	$(BIN)/ansible-playbook -i lab/demo/inventory.yml lab/demo/demo.yml -e mailauth_audit_report_dir=$(REPO)/reports
 
 lint: venv collection
 	$(BIN)/ansible-lint --profile production

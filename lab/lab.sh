@@ -18,6 +18,7 @@ subnet=10.89.53.0/24
 gateway=10.89.53.1
 dns_ip=10.89.53.53
 dns_name=mailauth-labdns
+demo_mx_ip=10.89.53.10
 tsig_name=mailauth-lab
 label=mailauth.lab=1
 
@@ -62,6 +63,8 @@ image() {
   [[ -e /etc/apt/sources.list ]] && cp /etc/apt/sources.list "$rootfs"/etc/apt/sources.list
   : >"$rootfs"/etc/machine-id
   rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
+  # An empty package list must look old, or apt's cache_valid_time would skip the first update.
+  touch -d @0 "$rootfs"/var/lib/apt/lists
   tar -C "$rootfs" -c . | podman import --change 'CMD ["/lib/systemd/systemd"]' - "$image" >/dev/null
   rm -rf "$rootfs" "$rootfs.log"
 }
@@ -118,6 +121,8 @@ EOF
       # shellcheck disable=SC2016 # $TTL is zone-file syntax, not a shell variable
       printf '$TTL 60\n@ IN SOA ns1.lab.test. hostmaster.lab.test. 1 60 60 600 60\n@ IN NS ns1.lab.test.\n'
       [[ $zone == lab.test ]] && printf 'ns1 IN A %s\n' "$dns_ip"
+      # The demo's mail server, so that "v=spf1 mx -all" passes its address.
+      [[ $zone == example.test ]] && printf '@ IN MX 10 mx1.example.test.\nmx1 IN A %s\n' "$demo_mx_ip"
       # The standard DNSBL test entry: 127.0.0.2 is always listed.
       [[ $zone == dnsbl.test ]] && printf '2.0.0.127 IN A 127.0.0.2\n'
     } >"$state/dns/zones/$zone.zone"
