@@ -78,7 +78,7 @@ system: deps venv collection
 	$(BIN)/pytest -q tests/system
 
 molecule: deps venv collection lab-up
-	$(BIN)/molecule test -s default
+	cd $(REPO) && $(BIN)/molecule test -s plesk
 
 test: deps venv collection lint sanity units system molecule
 
