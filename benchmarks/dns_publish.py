@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Publish SPF + DKIM + DMARC for N domains (default 200) into a throwaway local BIND:
 mailauth.hardening.dns_txt against community.general.nsupdate (one task per record).
 
@@ -118,7 +117,7 @@ def check_served(named, domains):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--domains", type=int, default=200)
     count = parser.parse_args().domains
     dkim = build_dkim_record("rsa", public_key_b64(generate_private_key("rsa", 2048)))
@@ -128,7 +127,7 @@ def main():
     times = {}
     with tempfile.TemporaryDirectory(prefix="mailauth-bench-") as tmp, run_named(zones, directory=Path(tmp) / "named") as named:
         print("BIND %s on %s: %d zones, %d domains per variant, 3 TXT records each (2048-bit DKIM)"
-              % (subprocess.run(["named", "-v"], capture_output=True, text=True).stdout.strip(), named.address,
+              % (subprocess.run(["named", "-v"], capture_output=True, text=True, check=True).stdout.strip(), named.address,
                  len(zones), count))
         for variant in VARIANTS:
             book = builders[variant](named, sets[variant])

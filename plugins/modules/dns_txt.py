@@ -25,7 +25,7 @@ description:
     the result lists exactly what was applied.
   - With O(wait=true) the module then waits until every authoritative name server of the zone
     serves the result, and fails naming each lagging server.
-author: mailauth.hardening contributors
+author: mailauth.hardening contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mailauth.hardening.dns_provider
 options:

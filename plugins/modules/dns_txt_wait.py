@@ -19,7 +19,7 @@ description:
     someone else; M(mailauth.hardening.dns_txt) with O(mailauth.hardening.dns_txt#module:wait=true)
     does the same right after publishing.
   - Changes nothing. In check mode it does not wait (a preceding publish did not happen either).
-author: mailauth.hardening contributors
+author: mailauth.hardening contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mailauth.hardening.dns_provider
 options:

@@ -31,7 +31,7 @@ STARTUP_SECONDS = 30
 
 def free_port():
     """A port free for both TCP and UDP on 127.0.0.1 (DNS needs both)."""
-    for _ in range(50):
+    for _attempt in range(50):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
             tcp.bind((LOOPBACK, 0))
             port = tcp.getsockname()[1]

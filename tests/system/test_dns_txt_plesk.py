@@ -11,7 +11,7 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys impo
 from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
     build_dkim_record, public_key_b64)
 from ansible_collections.mailauth.hardening.plugins.module_utils._provider_plesk import parse_info
-from plesk_double_env import plesk_double, task_results  # noqa: F401 (fixture)
+from plesk_double_env import plesk_double, task_results  # noqa: F401  # pylint: disable=unused-import
 
 FOREIGN = "google-site-verification=keep-me"
 SPF = "v=spf1 mx a -all"

@@ -81,10 +81,18 @@ class FakeClient(object):
         return None
 
 
+class FakeConfigResolver:
+    """Hands the config dict straight to FakeClient."""
+
+    @staticmethod
+    def with_dict(config):
+        return config
+
+
 @pytest.fixture
 def provider(monkeypatch):
     monkeypatch.setattr(lex, "Client", FakeClient)
-    monkeypatch.setattr(lex, "ConfigResolver", lambda: type("R", (), {"with_dict": staticmethod(lambda d: d)})())
+    monkeypatch.setattr(lex, "ConfigResolver", FakeConfigResolver)
     monkeypatch.setattr(lex, "HAS_LEXICON", True)
 
     def make(rows, name="cloudflare", **fake):
