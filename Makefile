@@ -80,10 +80,12 @@ system: deps venv collection
 molecule: deps venv collection lab-up
 	cd $(REPO) && $(BIN)/molecule test -s plesk
 
-test: deps venv collection lint sanity units system molecule
+test: deps venv collection build lint sanity units system molecule
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path .build/dist
+	@! tar tzf .build/dist/mailauth-hardening-*.tar.gz | grep -E '^(lab|tests|benchmarks|molecule|requirements|\.ci)/' \
+	  || { echo "the collection tarball carries lab, test or benchmark files" >&2; exit 1; }
 
 clean:
 	rm -rf .build
