@@ -208,10 +208,17 @@ def parse_restriction(text, field="restriction"):
     return site._replace(weight=-1 if words[0] == RESTRICTION_ALLOW else 1)
 
 
-def build_site(entry, field="site"):
-    """A site from inventory data: a postscreen string, or ``{zone, reply, weight, dqs_key}``."""
+def build_site(entry, field="site", dqs_key=None):
+    """A site from inventory data: a postscreen string, or ``{zone, reply, weight, dqs_key}``.
+
+    ``dqs_key`` (a Spamhaus DQS account key) moves public Spamhaus zones of entries
+    that carry no key of their own to the Data Query Service.
+    """
     if isinstance(entry, str):
-        return parse_site(entry, field)
+        site = parse_site(entry, field)
+        if dqs_key and site.zone.endswith(".spamhaus.org"):
+            site = _check_site(site._replace(zone=dqs_zone(site.zone, dqs_key, field)), field)
+        return site
     if not isinstance(entry, dict):
         raise InputError(field, "a DNSBL site must be text or a mapping, got %s." % type(entry).__name__)
     unknown = sorted(set(entry) - {"zone", "reply", "weight", "dqs_key"})
@@ -220,8 +227,9 @@ def build_site(entry, field="site"):
     if not entry.get("zone"):
         raise InputError(field + ".zone", "the zone is missing.", "give the list's zone, e.g. zen.spamhaus.org.")
     zone = _check_zone(str(entry["zone"]), field + ".zone")
-    if entry.get("dqs_key"):
-        zone = dqs_zone(zone, entry["dqs_key"], field)
+    key = entry.get("dqs_key") or (dqs_key if zone.endswith(".spamhaus.org") else None)
+    if key:
+        zone = dqs_zone(zone, key, field)
     weight = entry.get("weight", 1)
     if isinstance(weight, bool) or not isinstance(weight, int):
         try:
@@ -234,40 +242,40 @@ def build_site(entry, field="site"):
     return _check_site(DnsblSite(zone, reply, weight), field)
 
 
-def build_sites(entries, field="mailauth_dnsbl"):
+def build_sites(entries, field="mailauth_dnsbl", dqs_key=None):
     if not isinstance(entries, (list, tuple)):
         raise InputError(field, "must be a list of sites.", "write a YAML list.")
-    return [build_site(entry, "%s[%d]" % (field, index)) for index, entry in enumerate(entries)]
+    return [build_site(entry, "%s[%d]" % (field, index), dqs_key) for index, entry in enumerate(entries)]
 
 
-def postscreen_sites(entries, threshold=1, field="mailauth_dnsbl"):
+def postscreen_sites(entries, threshold=1, field="mailauth_dnsbl", dqs_key=None, threshold_field=None):
     """``postscreen_dnsbl_sites`` items; refuse a threshold the blocklists can never reach."""
-    sites = build_sites(entries, field)
-    check_threshold(sites, threshold, field)
+    sites = build_sites(entries, field, dqs_key)
+    check_threshold(sites, threshold, threshold_field or field + "_threshold")
     return [site.postscreen() for site in sites]
 
 
-def rbl_restrictions(entries, field="mailauth_dnsbl"):
+def rbl_restrictions(entries, field="mailauth_dnsbl", dqs_key=None):
     """smtpd restriction items: allowlists (``permit_dnswl_client``) first, then ``reject_rbl_client``.
 
     Weights do not exist in this mode: any listing rejects, any allowlisting permits.
     """
-    sites = build_sites(entries, field)
+    sites = build_sites(entries, field, dqs_key)
     allow = [site.restriction() for site in sites if site.allowlist]
     block = [site.restriction() for site in sites if not site.allowlist]
     return _unique(allow) + _unique(block)
 
 
-def check_threshold(sites, threshold, field="mailauth_dnsbl"):
+def check_threshold(sites, threshold, field="mailauth_dnsbl_threshold"):
     try:
         threshold = int(threshold)
     except (TypeError, ValueError):
-        raise InputError(field + "_threshold", "%r is not a whole number." % (threshold,), "use e.g. 3.")
+        raise InputError(field, "%r is not a whole number." % (threshold,), "use e.g. 3.")
     if threshold < 1:
-        raise InputError(field + "_threshold", "a threshold below 1 blocks every client.", "use 1 or more.")
+        raise InputError(field, "a threshold below 1 blocks every client.", "use 1 or more.")
     reachable = sum(site.weight for site in sites if site.weight > 0)
     if sites and reachable < threshold:
-        raise InputError(field + "_threshold", "the blocklists' weights add up to %d, below the threshold %d, "
+        raise InputError(field, "the blocklists' weights add up to %d, below the threshold %d, "
                          "so no client can ever be blocked." % (reachable, threshold),
                          "lower the threshold or raise the weights.")
     return threshold

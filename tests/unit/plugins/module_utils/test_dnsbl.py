@@ -175,3 +175,17 @@ def test_sites_must_be_a_list():
 def test_list_index_in_field():
     err = error_of(_dnsbl.build_sites, ["bl.spamcop.net", "zen.spamhaus.org"])
     assert err.field == "mailauth_dnsbl[1]"
+
+
+def test_global_dqs_key_moves_public_spamhaus_zones():
+    sites = _dnsbl.postscreen_sites(["zen.spamhaus.org=127.0.0.[2..11]*3", "bl.spamcop.net",
+                                     {"zone": "zen.spamhaus.org", "reply": "127.0.0.[2..11]"},
+                                     {"zone": "zen.spamhaus.org", "reply": "127.0.0.2", "dqs_key": "ownkey123"}],
+                                    threshold=3, dqs_key=KEY)
+    assert sites == [KEY + ".zen.dq.spamhaus.net=127.0.0.[2..11]*3", "bl.spamcop.net",
+                     KEY + ".zen.dq.spamhaus.net=127.0.0.[2..11]", "ownkey123.zen.dq.spamhaus.net=127.0.0.2"]
+
+
+def test_global_dqs_key_is_validated():
+    err = error_of(_dnsbl.build_sites, ["zen.spamhaus.org=127.0.0.[2..11]"], "mailauth_dnsbl", "no good")
+    assert err.field == "mailauth_dnsbl[0].dqs_key"
