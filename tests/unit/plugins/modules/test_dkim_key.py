@@ -4,7 +4,6 @@ import os
 import stat
 
 import pytest
-from ansible.module_utils import _internal as module_utils_internal
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import inspect_dkim_record
@@ -21,10 +20,6 @@ def keydir(tmp_path):
 @pytest.fixture
 def run(capsys, monkeypatch):
     """Run the module with args (plus check/diff flags); return its result dict."""
-    # Once any test imports controller code (filters), module warnings go to the controller's
-    # Display instead of the result; a module on a target never sees that flag set.
-    monkeypatch.setattr(module_utils_internal, "is_controller", False)
-
     def call(check=False, diff=False, **args):
         args.setdefault("selector", "s1")
         args.setdefault("domain", "example.com")
