@@ -60,10 +60,12 @@ options:
     default: 10.0
   provider_options:
     description:
-      - Options of the dns-lexicon provider, passed through unchanged, for example
-        C({auth_token: ..., pdns_server: "https://pdns.example.net:8081"}) for V(powerdns) or
+      - >-
+        Options of the dns-lexicon provider, passed through unchanged, for example
+        C({auth_token: ..., pdns_server: https://pdns.example.net:8081}) for V(powerdns) or
         C({auth_token: ...}) for V(cloudflare). See C(lexicon PROVIDER --help) for the names.
-      - Treated as secret as a whole; none of its values appears in output.
+      - Treated as secret as a whole; none of its values appears in output (an API URL given
+        here is masked in error messages too).
     type: dict
   plesk_command:
     description:
@@ -81,6 +83,7 @@ requirements:
   - dnspython >= 2.0 for O(provider=rfc2136) and for waiting
   - dns-lexicon >= 3.0 for hosted DNS APIs
 notes:
-  - Set the provider options once for all modules of the group with
+  - >-
+    Set the provider options once for all modules of the group with
     C(module_defaults: {group/mailauth.hardening.dns: {...}}).
 """
