@@ -21,6 +21,8 @@ description:
   - Bad input (selector, domain, mode, owner, group, an unsafe directory) fails before anything is
     touched, with a message that names the option and the fix.
 author: mailauth.hardening contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - mailauth.hardening.attributes
 options:
   path:
     description:
@@ -103,17 +105,8 @@ notes:
 requirements:
   - cryptography >= 2.6 on the target (C(python3-cryptography))
 attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
     details: The diff shows the public record, key type and size, and file attributes; never the private key.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 """
 
 EXAMPLES = r"""

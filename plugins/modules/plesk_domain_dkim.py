@@ -23,6 +23,8 @@ description:
   - The private key is read on the target to derive the public key; it never appears in results,
     diffs, warnings or messages.
 author: mailauth.hardening contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - mailauth.hardening.attributes
 options:
   domain:
     description:
@@ -54,17 +56,6 @@ notes:
 requirements:
   - cryptography >= 2.6 on the target (C(python3-cryptography))
   - Plesk Obsidian 18 for Linux with Postfix as its mail server.
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 seealso:
   - module: mailauth.hardening.plesk_mail_settings
   - module: mailauth.hardening.dns_txt

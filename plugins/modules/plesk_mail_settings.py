@@ -27,6 +27,8 @@ description:
   - See C(docs/plesk.md) in the collection for which Plesk behaviours are confirmed and which are
     assumptions.
 author: mailauth.hardening contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - mailauth.hardening.attributes
 options:
   dnsbl_enabled:
     description: Switch DNSBL spam protection on or off.
@@ -90,17 +92,6 @@ notes:
     V(headers_only), no rules).
 requirements:
   - Plesk Obsidian 18 for Linux with Postfix as its mail server.
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 seealso:
   - module: mailauth.hardening.plesk_domain_dkim
 """

@@ -26,6 +26,8 @@ description:
   - The module does not reload Postfix. Notify a handler on change (RV(reload_required));
     C(inet_interfaces) and C(inet_protocols) need a restart (RV(restart_required)).
 author: mailauth.hardening contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - mailauth.hardening.attributes
 options:
   parameters:
     description:
@@ -129,17 +131,9 @@ requirements:
   - Postfix 3.0 or later (C(postconf), C(postfix)) on the target
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
     details: The edits are still tried on a scratch copy, so unknown names fail in check mode too.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
     details: One diff for the main.cf parameters and one for the master.cf entries and options that change.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 """
 
 EXAMPLES = r"""
