@@ -87,3 +87,28 @@ notes:
     Set the provider options once for all modules of the group with
     C(module_defaults: {group/mailauth.hardening.dns: {...}}).
 """
+
+    # How a module waits for the zone's authoritative servers (dns_txt with wait=true, dns_txt_wait).
+    WAIT = r"""
+options:
+  wait_timeout:
+    description:
+      - Seconds to wait in total before failing with the lagging servers named.
+    type: int
+    default: 300
+  wait_interval:
+    description:
+      - Seconds between polling rounds.
+    type: float
+    default: 2.0
+  wait_servers:
+    description:
+      - Ask exactly these servers (C(host[:port]) each) instead of the zone's NS set.
+    type: list
+    elements: str
+  wait_port:
+    description:
+      - Port of the servers found in the NS set (and of O(wait_servers) entries without a port).
+    type: int
+    default: 53
+"""

@@ -28,6 +28,7 @@ description:
 author: mailauth.hardening contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mailauth.hardening.dns_provider
+  - mailauth.hardening.dns_provider.wait
 options:
   zone:
     description:
@@ -76,26 +77,6 @@ options:
         the zone serves the wanted values and none of the removed ones. Skipped in check mode.
     type: bool
     default: false
-  wait_timeout:
-    description:
-      - Seconds to wait in total before failing with the lagging servers named.
-    type: int
-    default: 300
-  wait_interval:
-    description:
-      - Seconds between polling rounds.
-    type: float
-    default: 2.0
-  wait_servers:
-    description:
-      - Ask exactly these servers (C(host[:port]) each) instead of the zone's NS set.
-    type: list
-    elements: str
-  wait_port:
-    description:
-      - Port of the servers found in the NS set (and of O(wait_servers) entries without a port).
-    type: int
-    default: 53
 attributes:
   check_mode:
     support: full

@@ -22,6 +22,7 @@ description:
 author: mailauth.hardening contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mailauth.hardening.dns_provider
+  - mailauth.hardening.dns_provider.wait
 options:
   zone:
     description:
@@ -52,22 +53,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  wait_timeout:
-    description: Seconds to wait in total before failing with the lagging servers named.
-    type: int
-    default: 300
-  wait_interval:
-    description: Seconds between polling rounds.
-    type: float
-    default: 2.0
-  wait_servers:
-    description: Ask exactly these servers (C(host[:port]) each) instead of the zone's NS set.
-    type: list
-    elements: str
-  wait_port:
-    description: Port of the servers found in the NS set (and of O(wait_servers) entries without a port).
-    type: int
-    default: 53
 attributes:
   check_mode:
     support: full
