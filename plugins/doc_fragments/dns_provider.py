@@ -88,6 +88,17 @@ notes:
     C(module_defaults: {group/mailauth.hardening.dns: {...}}).
 """
 
+    # The zone of the records (dns_txt, dns_txt_wait): both find a missing zone the same way.
+    ZONE = r"""
+options:
+  zone:
+    description:
+      - The zone, for example C(example.com). Relative record names are relative to it.
+      - When not given, every name must be absolute (ending in a dot) and the zone of each is found
+        by an SOA walk (at O(server) for O(provider=rfc2136), through O(nameservers) otherwise).
+    type: str
+"""
+
     # How a module waits for the zone's authoritative servers (dns_txt with wait=true, dns_txt_wait).
     WAIT = r"""
 options:

@@ -22,13 +22,9 @@ description:
 author: mailauth.hardening contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mailauth.hardening.dns_provider
+  - mailauth.hardening.dns_provider.zone
   - mailauth.hardening.dns_provider.wait
 options:
-  zone:
-    description:
-      - The zone, for example C(example.com). Relative record names are relative to it.
-      - When not given, every name must be absolute and the zone of each is found by an SOA walk.
-    type: str
   records:
     description:
       - The TXT values to look for, as given to M(mailauth.hardening.dns_txt).
