@@ -3,7 +3,7 @@
 # a Podman network and an authoritative, TSIG-updatable BIND on that network.
 # Every step is safe to re-run; `down` removes what `up` started.
 #
-#   lab/lab.sh deps | image | net | dns-up | dns-down | up | down | status
+#   lab/lab.sh deps | image | dns-image | mail-image | net | dns-up | dns-down | up | down | status
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,6 +13,7 @@ export CONTAINERS_CONF=$here/containers.conf
 
 image=localhost/mailauth/debian12:latest
 dns_image=localhost/mailauth/labdns:latest
+mail_image=localhost/mailauth/debian12-mail:latest
 net=mailauth-lab
 subnet=10.89.53.0/24
 gateway=10.89.53.1
@@ -74,6 +75,13 @@ dns_image() {
   image
   log "building $dns_image"
   podman build -q --pull=never -t "$dns_image" -f "$here/dns/Containerfile" "$here/dns" >/dev/null
+}
+
+mail_image() {
+  podman image exists "$mail_image" && return
+  image
+  log "building $mail_image (Postfix, OpenDKIM, OpenDMARC, policyd-spf preinstalled)"
+  podman build -q --pull=never -t "$mail_image" -f "$here/mail/Containerfile" "$here/mail" >/dev/null
 }
 
 net() {
@@ -142,18 +150,25 @@ with open(f"{state}/lab.json", "w") as f:
 EOF
 }
 
+dns_answers() {
+  # An SOA answer ends in five numbers; dig's own error text does not.
+  dig +time=1 +tries=2 @"$dns_ip" lab.test SOA +short 2>/dev/null | grep -Eq ' [0-9]+ [0-9]+ [0-9]+ [0-9]+ [0-9]+$'
+}
+
 dns_up() {
   dns_image
   net
   dns_config
-  if [[ $(podman container inspect -f '{{.State.Running}}' "$dns_name" 2>/dev/null) != true ]]; then
-    podman rm -f "$dns_name" >/dev/null 2>&1 || true
+  # "Running" is not enough: podman can miss that named died inside (seen once), so ask it.
+  if [[ $(podman container inspect -f '{{.State.Running}}' "$dns_name" 2>/dev/null) != true ]] ||
+    ! dns_answers; then
+    podman rm -f -t 2 "$dns_name" >/dev/null 2>&1 || true
     podman run -d --name "$dns_name" --label "$label" --network "$net" --ip "$dns_ip" \
       -v "$state/dns:/lab" "$dns_image" >/dev/null
   fi
   local _
   for _ in $(seq 1 50); do
-    dig +time=1 +tries=1 @"$dns_ip" lab.test SOA +short >/dev/null 2>&1 && { log "DNS up at $dns_ip"; return; }
+    dns_answers && { log "DNS up at $dns_ip"; return; }
     sleep 0.2
   done
   podman logs "$dns_name" >&2 || true
@@ -184,11 +199,12 @@ case ${1:-} in
   deps) deps ;;
   image) image ;;
   dns-image) dns_image ;;
+  mail-image) mail_image ;;
   net) net ;;
   dns-up) dns_up ;;
   dns-down) dns_down ;;
   up) deps; image; dns_up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 deps|image|dns-image|net|dns-up|dns-down|up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 deps|image|dns-image|mail-image|net|dns-up|dns-down|up|down|status" >&2; exit 2 ;;
 esac
