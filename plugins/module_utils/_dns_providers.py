@@ -34,10 +34,6 @@ class ProviderError(Exception):
         self.applied = list(applied or [])
 
 
-class MissingLibrary(Exception):
-    """A Python library the chosen back end needs is not installed (name in args[0])."""
-
-
 def parse_server(text, default_port, field):
     """'host', 'host:port', '[v6]:port' or a bare IPv6 address -> (host, port)."""
     if not isinstance(text, str) or not text.strip():

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import socket
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import (
-    MissingLibrary, ProviderError, parse_server)
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError, parse_server
+from ansible_collections.mailauth.hardening.plugins.module_utils._errors import MissingLibrary
 from ansible_collections.mailauth.hardening.plugins.module_utils._txt import join_txt
 
 try:

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailauth.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one error type for bad input: it names the field and says how to fix it."""
+"""Errors every module reports the same way: bad input (names the field and the fix), a missing library."""
 
 from __future__ import annotations
 
@@ -17,3 +17,7 @@ class InputError(ValueError):
         if fix:
             message += " Fix: %s" % fix
         super().__init__(message)
+
+
+class MissingLibrary(Exception):
+    """A Python library the chosen path needs is not installed (its name in args[0])."""

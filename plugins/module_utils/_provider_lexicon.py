@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import MissingLibrary, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._errors import MissingLibrary
 from ansible_collections.mailauth.hardening.plugins.module_utils._txt import normalise_txt, parse_txt, join_txt, quote_txt
 from ansible_collections.mailauth.hardening.plugins.module_utils._txt_changes import owned_tag
 

@@ -202,7 +202,7 @@ import os
 import pwd
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys import (
     GENERATE,
     KEEP,
@@ -226,6 +226,7 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record im
     validate_domain,
 )
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
 from ansible_collections.mailauth.hardening.plugins.module_utils._txt import split_txt
 
 
@@ -324,13 +325,11 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography (python3-cryptography)"),
-                         exception=CRYPTOGRAPHY_IMPORT_ERROR)
+    require_library(module, HAS_CRYPTOGRAPHY, "cryptography (python3-cryptography)", CRYPTOGRAPHY_IMPORT_ERROR)
     params = module.params
     path = params["path"]
     existing = action = reason = None
-    try:
+    with fail_json_on(module):
         dns_name = dkim_dns_name(params["selector"], params["domain"])
         domain = validate_domain(params["domain"])
         if not os.path.isabs(path):
@@ -345,8 +344,6 @@ def main():
                              "create it first, owned by root and not writable by group or others.")
         existing, load_error = _read_existing(path) if directory_exists else (None, None)
         action, reason = decide_action(existing, key_type, key_size, params["regenerate"], load_error)
-    except InputError as err:
-        module.fail_json(msg=str(err))
 
     result = dict(changed=False, path=path, selector=params["selector"], domain=domain, dns_name=dns_name,
                   key_type=key_type, key_size=key_size, generated=action != KEEP)

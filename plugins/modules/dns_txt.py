@@ -185,12 +185,12 @@ served_by:
 import errno
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import MissingLibrary, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns_txt_task import (
     PROVIDER_ARGS, RECORD_ARGS, WAIT_ARGS, TaskError, discovery_servers, publish, wait_for_servers)
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on
 from ansible_collections.mailauth.hardening.plugins.module_utils._txt_changes import diff_of
 
 
@@ -213,7 +213,7 @@ def main():
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
     result = {"changed": False, "changes": {}, "applied": []}
-    try:
+    with fail_json_on(module, TaskError, ProviderError, result=result):
         outcome = publish(params, module.check_mode, command_runner(module))
         result.update(changed=outcome["changed"], changes=outcome["changes"], applied=outcome["applied"],
                       zones=outcome["zones"])
@@ -221,15 +221,6 @@ def main():
             result["diff"] = diff_of(outcome["plan"])
         if params["wait"] and not module.check_mode:
             result["served_by"] = wait_for_servers(params, outcome["wanted"], outcome["plan"], discovery_servers(params))
-    except InputError as err:
-        module.fail_json(msg=str(err), **result)
-    except MissingLibrary as err:
-        module.fail_json(msg=missing_required_lib(err.args[0]), **result)
-    except TaskError as err:
-        result.update(err.result)
-        module.fail_json(msg=str(err), **result)
-    except ProviderError as err:
-        module.fail_json(msg=str(err), **result)
     module.exit_json(**result)
 
 

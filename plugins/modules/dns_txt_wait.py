@@ -91,12 +91,12 @@ zones:
   sample: [example.com.]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import MissingLibrary, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns_txt_task import (
     PROVIDER_ARGS, RECORD_ARGS, WAIT_ARGS, discovery_servers, wait_for_servers, wanted_by_zone)
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on
 
 
 def main():
@@ -105,17 +105,11 @@ def main():
     spec.update(WAIT_ARGS)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     result = {"changed": False}
-    try:
+    with fail_json_on(module, ProviderError, result=result):
         zones = wanted_by_zone(module.params)
         result["zones"] = list(zones)
         if not module.check_mode:
             result["served_by"] = wait_for_servers(module.params, zones, {}, discovery_servers(module.params))
-    except InputError as err:
-        module.fail_json(msg=str(err), **result)
-    except MissingLibrary as err:
-        module.fail_json(msg=missing_required_lib(err.args[0]), **result)
-    except ProviderError as err:
-        module.fail_json(msg=str(err), **result)
     module.exit_json(**result)
 
 

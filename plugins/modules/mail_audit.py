@@ -248,7 +248,7 @@ import datetime
 import os
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._audit import (
     FAIL_ON, RecordingLookup, authoritative_servers, disagreements, dnsbl_sites, domain_spec, routed_lookup,
@@ -257,6 +257,7 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._audit_report i
     render_html, render_json, render_text)
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import HAS_DNSPYTHON, dns_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
 
 REPORT_NAMES = {"json": "audit.json", "html": "audit.html"}
 
@@ -345,18 +346,15 @@ def run_module():
         ),
         supports_check_mode=True,
     )
-    if not HAS_DNSPYTHON:
-        module.fail_json(msg=missing_required_lib("dnspython"))
+    require_library(module, HAS_DNSPYTHON, "dnspython")
     params = module.params
-    try:
+    with fail_json_on(module):
         specs = [domain_spec(data, "domains[%d]" % index) for index, data in enumerate(params["domains"])]
         sites = dnsbl_sites(params["dnsbl_zones"])
         if not 0 < params["nameserver_port"] < 65536:
             raise InputError("nameserver_port", "%d is not a port." % params["nameserver_port"], "use 1 to 65535.")
         views = Views(params)
         result = run_audit(specs, views, sites, params["fail_on"])
-    except InputError as err:
-        module.fail_json(msg=str(err))
     result.update(changed=False, nameservers=views.asked, disagreements=views.disagreements())
     for item in result["disagreements"]:
         module.warn("name servers disagree on %s %s: %s" % (item["name"], item["type"], item["answers"]))

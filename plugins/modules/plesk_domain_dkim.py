@@ -134,11 +134,11 @@ commands:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
     CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, validate_domain)
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
 from ansible_collections.mailauth.hardening.plugins.module_utils._plesk import (
     PleskError, check_mta, command_text, dkim_record_from_pem, domain_pref_argv, module_cli, read_domain_dkim,
     read_settings, signing_not_allowed_message)
@@ -166,18 +166,13 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography (python3-cryptography)"),
-                         exception=CRYPTOGRAPHY_IMPORT_ERROR)
-    try:
-        domain = validate_domain(module.params["domain"]).lower()
-    except InputError as err:
-        module.fail_json(msg=str(err))
+    require_library(module, HAS_CRYPTOGRAPHY, "cryptography (python3-cryptography)", CRYPTOGRAPHY_IMPORT_ERROR)
     want = module.params["state"] == "enabled"
-
-    cli = module_cli(module)
     steps = []
-    try:
+    failure = {}  # a failure names the domain once it is known to be valid
+    with fail_json_on(module, PleskError, result=failure):
+        domain = failure["domain"] = validate_domain(module.params["domain"]).lower()
+        cli = module_cli(module)
         check_mta(cli)
         before = read_domain_dkim(cli, domain)
         if before["signing"] != want:
@@ -203,8 +198,6 @@ def main():
             raise PleskError("Plesk signs mail of %s but there is no key at %s. Check keys_dir, or switch signing "
                              "off and on in Plesk (Websites & Domains > %s > Mail Settings) to make Plesk write it."
                              % (domain, key_path, domain))
-    except (InputError, PleskError) as err:
-        module.fail_json(msg=str(err), domain=domain)
 
     result = dict(changed=bool(steps), domain=domain, signing=after["signing"], selector=after["selector"],
                   key_path=key_path, dns_name="%s._domainkey.%s" % (after["selector"], domain),

@@ -154,7 +154,7 @@ mta:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on
 from ansible_collections.mailauth.hardening.plugins.module_utils._plesk import (
     SPF_MODES, PleskError, changed_settings, check_dkim_dmarc_rule, check_mta, command_text, confirm,
     module_cli, plan_changes, read_settings, wanted_settings)
@@ -177,15 +177,11 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        wanted = wanted_settings(module.params)
-    except InputError as err:
-        module.fail_json(msg=str(err))
-
-    cli = module_cli(module)
     overrides = module.params["cli_options"]
     steps = []
-    try:
+    with fail_json_on(module, PleskError):
+        wanted = wanted_settings(module.params)
+        cli = module_cli(module)
         mta = check_mta(cli)
         before = read_settings(cli)
         check_dkim_dmarc_rule(before, wanted)
@@ -199,8 +195,6 @@ def main():
             confirm(after, wanted)
         else:
             after = dict(before, **wanted)
-    except (InputError, PleskError) as err:
-        module.fail_json(msg=str(err))
 
     result = dict(changed=bool(steps), settings=after, commands=[command_text(argv) for argv in steps], mta=mta)
     if module._diff:

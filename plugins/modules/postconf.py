@@ -214,7 +214,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on
 from ansible_collections.mailauth.hardening.plugins.module_utils import _postconf
 
 CONFIG_FILES = ("main.cf", "master.cf")
@@ -354,11 +354,9 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
+    with fail_json_on(module):
         request = _postconf.parse_request(module.params["parameters"], module.params["services"],
                                           module.params["service_parameters"])
-    except InputError as err:
-        module.fail_json(msg=str(err))
 
     binary = module.get_bin_path("postconf", required=True, opt_dirs=SBIN)
     config_dir = module.params["config_dir"]
@@ -369,12 +367,10 @@ def main():
     result = dict(changed=False, commands=[], reload_required=False, restart_required=False, config_dir=config_dir)
 
     state = read_state(postconf)
-    try:
+    with fail_json_on(module, result=result):
         plan = _postconf.plan(request, state, read_defaults(postconf, _postconf.default_names(request, state)))
         if plan.commands:
             try_on_copy(module, postconf, request, plan)
-    except InputError as err:
-        module.fail_json(msg=str(err), **result)
 
     if not plan.commands:
         module.exit_json(**result)
