@@ -22,6 +22,7 @@ from pathlib import Path
 import dns.message
 import dns.query
 import dns.rcode
+import dns.rdatatype
 import pytest
 
 LOOPBACK = "127.0.0.1"
@@ -59,6 +60,13 @@ def zone_text(zone, records=(), ns_address=LOOPBACK, serial=1):
     ]
     lines += list(records)
     return "\n".join(lines) + "\n"
+
+
+def served_txt(server, name):
+    """The TXT values ``server`` serves at ``name``, joined and sorted, and the raw strings of each record."""
+    reply = dns.query.tcp(dns.message.make_query(name, "TXT"), server.host, port=server.port, timeout=5)
+    strings = [rdata.strings for rrset in reply.answer if rrset.rdtype == dns.rdatatype.TXT for rdata in rrset]
+    return sorted(b"".join(s).decode() for s in strings), strings
 
 
 def _wait_for_dns(proc, port, zone, log):

@@ -4,23 +4,18 @@ A session `named -g` on 127.0.0.1 and a free port serves one updatable zone per 
 so the tests do not depend on each other (tests/system/dns_servers.py).
 """
 import base64
-import json
 import os
 
-import dns.message
 import dns.query
-import dns.rdatatype
 import dns.tsig
 import dns.update
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys import generate_private_key
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
-    build_dkim_record, public_key_b64)
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._provider_rfc2136 import Rfc2136Provider
 from ansible_collections.mailauth.hardening.plugins.module_utils._txt_changes import plan_changes, wanted_records
-from dns_servers import free_port, run_named, zone_text
+from dns_servers import free_port, run_named, served_txt, zone_text
+from dns_txt_plays import dkim_value, playbook, results  # noqa: F401 pylint: disable=unused-import (dkim_value is a fixture)
 
 FOREIGN = "google-site-verification=keep-me"
 OLD_SPF = "v=spf1 a ~all"
@@ -46,35 +41,11 @@ def named(tmp_path_factory):
         yield server
 
 
-@pytest.fixture(scope="session")
-def dkim_value():
-    """A 2048-bit RSA DKIM key record (two character-strings on the wire)."""
-    return build_dkim_record("rsa", public_key_b64(generate_private_key("rsa", 2048)))
-
-
-def served(server, name, port=None):
-    """The joined TXT values ``server`` serves at ``name`` (and their raw strings)."""
-    reply = dns.query.tcp(dns.message.make_query(name, "TXT"), server.host, port=port or server.port, timeout=5)
-    strings = [rdata.strings for rrset in reply.answer if rrset.rdtype == dns.rdatatype.TXT for rdata in rrset]
-    return sorted(b"".join(s).decode() for s in strings), strings
-
-
 def task(named_server, zone, records, **extra):
     args = {"provider": "rfc2136", "server": named_server.address, "key_name": named_server.key_name,
             "key_secret": named_server.key_secret, "zone": zone, "records": records}
     args.update(extra)
     return {"name": "dns_txt", "mailauth.hardening.dns_txt": args}
-
-
-def playbook(*tasks, **play):
-    body = {"hosts": "localhost", "gather_facts": False,
-            "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}, "tasks": list(tasks)}
-    body.update(play)
-    return json.dumps([body])
-
-
-def results(data):
-    return [t["hosts"]["localhost"] for t in data["plays"][0]["tasks"]]
 
 
 def test_publish_spf_dkim_dmarc_keeps_foreign_txt_and_is_idempotent(named, run_playbook, dkim_value):
@@ -90,8 +61,8 @@ def test_publish_spf_dkim_dmarc_keeps_foreign_txt_and_is_idempotent(named, run_p
     assert check["applied"] == []
     assert {d["before_header"] for d in check["diff"]} == {
         "publish.test. TXT", "s202611._domainkey.publish.test. TXT", "_dmarc.publish.test. TXT"}
-    assert served(named, "publish.test.")[0] == sorted([FOREIGN, OLD_SPF]), "check mode changed the zone"
-    assert served(named, "_dmarc.publish.test.")[0] == []
+    assert served_txt(named, "publish.test.")[0] == sorted([FOREIGN, OLD_SPF]), "check mode changed the zone"
+    assert served_txt(named, "_dmarc.publish.test.")[0] == []
 
     rc, data, out = run_playbook(book, diff=True)
     assert rc == 0, out
@@ -99,9 +70,9 @@ def test_publish_spf_dkim_dmarc_keeps_foreign_txt_and_is_idempotent(named, run_p
     assert first["changed"] is True
     assert first["changes"]["publish.test."] == {
         "before": [FOREIGN, OLD_SPF], "after": [FOREIGN, SPF], "added": [SPF], "removed": [OLD_SPF]}
-    assert served(named, "publish.test.")[0] == sorted([FOREIGN, SPF])
-    assert served(named, "_dmarc.publish.test.")[0] == [DMARC]
-    values, strings = served(named, "s202611._domainkey.publish.test.")
+    assert served_txt(named, "publish.test.")[0] == sorted([FOREIGN, SPF])
+    assert served_txt(named, "_dmarc.publish.test.")[0] == [DMARC]
+    values, strings = served_txt(named, "s202611._domainkey.publish.test.")
     assert values == [dkim_value]
     assert len(strings[0]) == 2 and all(len(s) <= 255 for s in strings[0])
     assert named.key_secret not in out
@@ -126,7 +97,7 @@ def test_tsig_failures_change_nothing_and_never_show_the_secret(named, run_playb
     expected = {"wrong_secret": "BADSIG", "unknown_key": "BADKEY", "unsigned": "REFUSED"}[case]
     assert expected in result["msg"] and named.address in result["msg"], result["msg"]
     assert result["applied"] == []
-    assert served(named, "badkey.test.")[0] == [OLD_SPF]
+    assert served_txt(named, "badkey.test.")[0] == [OLD_SPF]
     # The most talkative output there is: default callback, -vvv, diff.
     rc, _data, verbose = run_playbook(book, "-vvv", diff=True, extra_env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
     assert rc != 0 and expected in verbose
@@ -147,7 +118,7 @@ def test_absent_removes_exactly_the_value(named, run_playbook):
     rc, data, out = run_playbook(playbook(task(named, "absent.test", [{"name": "@", "value": SPF}], state="absent")))
     assert rc == 0, out
     assert results(data)[0]["changes"]["absent.test."]["removed"] == [SPF]
-    assert served(named, "absent.test.")[0] == [FOREIGN]
+    assert served_txt(named, "absent.test.")[0] == [FOREIGN]
     rc, data, out = run_playbook(playbook(task(named, "absent.test", [{"name": "@", "value": SPF}], state="absent")))
     assert results(data)[0]["changed"] is False
 
@@ -160,7 +131,7 @@ def test_zone_found_by_soa_walk_one_update_per_zone(named, run_playbook):
     result = results(data)[0]
     assert result["zones"] == ["walk1.test.", "walk2.test."]
     assert sorted(result["changes"]) == ["_dmarc.walk1.test.", "_dmarc.walk2.test.", "walk1.test."]
-    assert served(named, "_dmarc.walk2.test.")[0] == [DMARC]
+    assert served_txt(named, "_dmarc.walk2.test.")[0] == [DMARC]
 
 
 def test_bad_input_fails_before_anything_is_touched(named, run_playbook):
@@ -168,7 +139,7 @@ def test_bad_input_fails_before_anything_is_touched(named, run_playbook):
     rc, data, out = run_playbook(playbook(task(named, "input.test", records)))
     assert rc != 0
     assert results(data)[0]["msg"].startswith("records[1].value:")
-    assert served(named, "input.test.")[0] == [OLD_SPF]
+    assert served_txt(named, "input.test.")[0] == [OLD_SPF]
 
 
 def _params(server):
@@ -192,15 +163,15 @@ def test_concurrent_edit_between_read_and_update_is_refused(named, name, edit):
     value = SPF if name == "race.test." else DMARC
     wanted = wanted_records([{"name": name, "value": value}], "race.test")
     changes = plan_changes({name: provider.read(name)}, wanted, "present")
-    before = served(named, name)[0]
+    before = served_txt(named, name)[0]
     _external_update(named, edit)
-    after_edit = served(named, name)[0]
+    after_edit = served_txt(named, name)[0]
     assert after_edit != before
     with pytest.raises(ProviderError) as err:
         provider.apply(changes)
     assert "concurrent edit" in str(err.value) and named.address in str(err.value)
     assert err.value.applied == []
-    assert served(named, name)[0] == after_edit, "the refused update changed something"
+    assert served_txt(named, name)[0] == after_edit, "the refused update changed something"
 
 
 def test_wait_passes_when_every_name_server_serves(named, run_playbook):
@@ -244,7 +215,7 @@ def test_credentials_once_through_the_action_group(named, run_playbook):
                     module_defaults=defaults)
     rc, data, out = run_playbook(book)
     assert rc == 0, out
-    assert served(named, "group.test.")[0] == [SPF]
+    assert served_txt(named, "group.test.")[0] == [SPF]
     assert named.key_secret not in out
 
 
@@ -255,6 +226,6 @@ def test_hmac_sha512_over_udp(tmp_path, run_playbook):
                              key_algorithm="hmac-sha512", protocol="udp"))
         rc, data, out = run_playbook(book)
         assert rc == 0, out
-        assert served(server, "sha512.test.")[0] == [SPF]
+        assert served_txt(server, "sha512.test.")[0] == [SPF]
         rc, data, out = run_playbook(book)
         assert results(data)[0]["changed"] is False

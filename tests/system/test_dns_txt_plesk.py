@@ -3,14 +3,8 @@
 The double (tests/plesk_double) is first on PATH as `plesk`, with its own database; it
 logs every call, so check mode and the second run are proved to change nothing.
 """
-import json
-
-import pytest
-
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys import generate_private_key
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
-    build_dkim_record, public_key_b64)
 from ansible_collections.mailauth.hardening.plugins.module_utils._provider_plesk import parse_info
+from dns_txt_plays import dkim_value, playbook  # noqa: F401 pylint: disable=unused-import (dkim_value is a fixture)
 from plesk_double_env import plesk_double, task_results  # noqa: F401  # pylint: disable=unused-import
 
 FOREIGN = "google-site-verification=keep-me"
@@ -18,15 +12,8 @@ SPF = "v=spf1 mx a -all"
 DMARC = "v=DMARC1; p=quarantine; rua=mailto:agg@example.test"
 
 
-@pytest.fixture(scope="module")
-def dkim_value():
-    return build_dkim_record("rsa", public_key_b64(generate_private_key("rsa", 2048)))
-
-
-def playbook(args):
-    return json.dumps([{"hosts": "localhost", "gather_facts": False,
-                        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-                        "tasks": [{"mailauth.hardening.dns_txt": dict({"provider": "plesk"}, **args)}]}])
+def plesk_play(args):
+    return playbook({"mailauth.hardening.dns_txt": dict({"provider": "plesk"}, **args)})
 
 
 def txt(double, domain="example.test"):
@@ -41,7 +28,7 @@ def test_publish_in_plesk_dns(plesk_double, run_playbook, dkim_value):  # noqa: 
     old = txt(plesk_double)
     assert "v=spf1 +a +mx -all" in old["example.test."]  # the double's default zone
     plesk_double.calls()
-    book = playbook({"zone": "example.test", "records": [
+    book = plesk_play({"zone": "example.test", "records": [
         {"name": "@", "value": SPF}, {"name": "default._domainkey", "value": dkim_value},
         {"name": "_dmarc", "value": DMARC}]})
 
@@ -71,7 +58,7 @@ def test_publish_in_plesk_dns(plesk_double, run_playbook, dkim_value):  # noqa: 
 
 def test_zone_found_and_absent(plesk_double, run_playbook):  # noqa: F811
     plesk_double.admin("add-domain", "example.test")
-    book = playbook({"records": [{"name": "_dmarc.example.test.", "value": "v=DMARC1; p=none"}], "state": "absent"})
+    book = plesk_play({"records": [{"name": "_dmarc.example.test.", "value": "v=DMARC1; p=none"}], "state": "absent"})
     rc, data, out = run_playbook(book, extra_env=plesk_double.env)
     assert rc == 0, out
     assert task_results(data)["zones"] == ["example.test."]
@@ -80,7 +67,7 @@ def test_zone_found_and_absent(plesk_double, run_playbook):  # noqa: F811
 
 def test_unknown_domain_fails_with_plesk_message(plesk_double, run_playbook):  # noqa: F811
     plesk_double.admin("init")
-    rc, data, out = run_playbook(playbook({"zone": "nothere.test", "records": [{"name": "@", "value": SPF}]}),
+    rc, data, out = run_playbook(plesk_play({"zone": "nothere.test", "records": [{"name": "@", "value": SPF}]}),
                                  extra_env=plesk_double.env)
     assert rc != 0
     msg = task_results(data)["msg"]

@@ -3,17 +3,10 @@
 A session `pdns_server` on 127.0.0.1 and free ports (DNS and API) serves one zone per
 test (tests/system/dns_servers.py); lexicon's zone check asks it through `nameservers`.
 """
-import json
-
-import dns.message
-import dns.query
-import dns.rdatatype
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys import generate_private_key
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
-    build_dkim_record, public_key_b64)
-from dns_servers import free_port, run_pdns
+from dns_servers import free_port, run_pdns, served_txt
+from dns_txt_plays import dkim_value, playbook, results  # noqa: F401 pylint: disable=unused-import (dkim_value is a fixture)
 
 FOREIGN = "google-site-verification=keep-me"
 OLD_SPF = "v=spf1 ip4:192.0.2.0/24 ~all"
@@ -34,31 +27,11 @@ def pdns(tmp_path_factory):
         yield server
 
 
-@pytest.fixture(scope="session")
-def dkim_value():
-    return build_dkim_record("rsa", public_key_b64(generate_private_key("rsa", 2048)))
-
-
-def served(server, name):
-    reply = dns.query.tcp(dns.message.make_query(name, "TXT"), server.host, port=server.port, timeout=5)
-    strings = [rdata.strings for rrset in reply.answer if rrset.rdtype == dns.rdatatype.TXT for rdata in rrset]
-    return sorted(b"".join(s).decode() for s in strings), strings
-
-
 def task(server, zone, records, **extra):
     args = {"provider": "powerdns", "zone": zone, "records": records, "nameservers": [server.address],
             "provider_options": {"auth_token": server.api_key, "pdns_server": server.api_url}}
     args.update(extra)
     return {"name": "dns_txt", "mailauth.hardening.dns_txt": args}
-
-
-def playbook(*tasks):
-    return json.dumps([{"hosts": "localhost", "gather_facts": False,
-                        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}, "tasks": list(tasks)}])
-
-
-def results(data):
-    return [t["hosts"]["localhost"] for t in data["plays"][0]["tasks"]]
 
 
 def test_publish_spf_dkim_dmarc_keeps_foreign_txt_and_is_idempotent(pdns, run_playbook, dkim_value):
@@ -71,7 +44,7 @@ def test_publish_spf_dkim_dmarc_keeps_foreign_txt_and_is_idempotent(pdns, run_pl
     check = results(data)[0]
     assert check["changed"] is True and check["applied"] == []
     assert len(check["diff"]) == 3
-    assert served(pdns, "publish.test.")[0] == sorted([FOREIGN, OLD_SPF]), "check mode changed the zone"
+    assert served_txt(pdns, "publish.test.")[0] == sorted([FOREIGN, OLD_SPF]), "check mode changed the zone"
 
     rc, data, out = run_playbook(book, diff=True)
     assert rc == 0, out
@@ -79,9 +52,9 @@ def test_publish_spf_dkim_dmarc_keeps_foreign_txt_and_is_idempotent(pdns, run_pl
     assert first["changed"] is True
     # The old values hold '/', which lexicon's own delete-by-id cannot remove.
     assert first["changes"]["publish.test."]["removed"] == [OLD_SPF]
-    assert served(pdns, "publish.test.")[0] == sorted([FOREIGN, SPF])
-    assert served(pdns, "_dmarc.publish.test.")[0] == [DMARC]
-    values, strings = served(pdns, "s1._domainkey.publish.test.")
+    assert served_txt(pdns, "publish.test.")[0] == sorted([FOREIGN, SPF])
+    assert served_txt(pdns, "_dmarc.publish.test.")[0] == [DMARC]
+    values, strings = served_txt(pdns, "s1._domainkey.publish.test.")
     assert values == [dkim_value]
     assert all(len(s) <= 255 for s in strings[0])
     assert sorted(a["action"] for a in first["applied"]) == ["add", "add", "add", "remove", "remove"]
@@ -97,7 +70,7 @@ def test_quotes_and_backslashes_are_escaped(pdns, run_playbook):
     book = playbook(task(pdns, "quotes.test", [{"name": "@", "value": value}]))
     rc, data, out = run_playbook(book)
     assert rc == 0, out
-    assert served(pdns, "quotes.test.")[0] == [value]
+    assert served_txt(pdns, "quotes.test.")[0] == [value]
     rc, data, out = run_playbook(book)
     assert results(data)[0]["changed"] is False
 
@@ -106,7 +79,7 @@ def test_absent_removes_exactly_the_value(pdns, run_playbook):
     book = playbook(task(pdns, "absent.test", [{"name": "@", "value": SPF}], state="absent"))
     rc, data, out = run_playbook(book)
     assert rc == 0, out
-    assert served(pdns, "absent.test.")[0] == [FOREIGN]
+    assert served_txt(pdns, "absent.test.")[0] == [FOREIGN]
 
 
 def test_wrong_api_key_fails_changes_nothing_and_hides_the_key(pdns, run_playbook):
@@ -117,7 +90,7 @@ def test_wrong_api_key_fails_changes_nothing_and_hides_the_key(pdns, run_playboo
     assert rc != 0
     msg = results(data)[0]["msg"]
     assert "HTTP 401" in msg and "powerdns" in msg, msg
-    assert served(pdns, "badtoken.test.")[0] == [OLD_SPF]
+    assert served_txt(pdns, "badtoken.test.")[0] == [OLD_SPF]
     assert wrong not in out and pdns.api_key not in out
 
 

@@ -2,12 +2,9 @@
 import base64
 import json
 
-import dns.message
-import dns.query
-import dns.rdatatype
 import pytest
 from cryptography.hazmat.primitives import serialization
-from dns_servers import run_named, zone_text
+from dns_servers import run_named, served_txt, zone_text
 # plesk_double is a fixture: importing it is using it.
 from plesk_double_env import plesk_double  # noqa: F401 pylint: disable=unused-import
 
@@ -34,10 +31,7 @@ def role_play(named, keys_dir, **extra_vars):
 
 
 def served_dkim(named):
-    query = dns.message.make_query("default._domainkey.%s." % ZONE, "TXT")
-    reply = dns.query.tcp(query, named.host, port=named.port, timeout=5)
-    return [b"".join(rdata.strings).decode() for rrset in reply.answer if rrset.rdtype == dns.rdatatype.TXT
-            for rdata in rrset]
+    return served_txt(named, "default._domainkey.%s." % ZONE)[0]
 
 
 def public_b64(path):
