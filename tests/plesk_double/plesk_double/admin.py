@@ -69,24 +69,15 @@ def parser():
 
 def run(args):
     opts = parser().parse_args(args)
-    conn = db.connect(legacy_misc=getattr(opts, "legacy_misc", False))
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if opts.command == "add-domain":
-                add_domain(conn, opts.name, opts.external_dns, not opts.no_mail, opts.signing)
-            elif opts.command == "set-mta":
-                db.set_environment(conn, "mail", "SMTP_Server", opts.name)
-            elif opts.command == "set-setting":
-                db.set_mail_setting(conn, opts.name, opts.value)
-            elif opts.command == "unset-setting":
-                db.unset_mail_setting(conn, opts.name)
-        except Exception:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+    with db.transaction(legacy_misc=getattr(opts, "legacy_misc", False)) as conn:
+        if opts.command == "add-domain":
+            add_domain(conn, opts.name, opts.external_dns, not opts.no_mail, opts.signing)
+        elif opts.command == "set-mta":
+            db.set_environment(conn, "mail", "SMTP_Server", opts.name)
+        elif opts.command == "set-setting":
+            db.set_mail_setting(conn, opts.name, opts.value)
+        elif opts.command == "unset-setting":
+            db.unset_mail_setting(conn, opts.name)
     return 0
 
 

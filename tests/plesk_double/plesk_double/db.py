@@ -7,6 +7,7 @@ fresh Plesk 18.0.64 holds in them (see ../README.md for which defaults are [doc]
 import os
 import sqlite3
 import time
+from contextlib import contextmanager
 
 from plesk_double.env import DoubleError, db_path
 
@@ -77,9 +78,31 @@ def connect(legacy_misc=False):
     return conn
 
 
-def _create(conn, legacy_misc):
+@contextmanager
+def writing(conn):
+    """One write transaction on ``conn``: committed when the block ends, rolled back when it raises."""
     conn.execute("BEGIN IMMEDIATE")
     try:
+        yield conn
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextmanager
+def transaction(legacy_misc=False):
+    """A connection of its own for one write transaction (what each changing command does)."""
+    conn = connect(legacy_misc)
+    try:
+        with writing(conn):
+            yield conn
+    finally:
+        conn.close()
+
+
+def _create(conn, legacy_misc):
+    with writing(conn):
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
@@ -91,10 +114,6 @@ def _create(conn, legacy_misc):
                 "INSERT INTO ServiceNodeConfiguration VALUES (%d, '%s', ?, ?)" % (SERVICE_NODE, MAIL_SECTION),
                 FRESH_MAIL_SETTINGS)
         conn.executemany("INSERT INTO ServiceNodeEnvironment VALUES (%d, ?, ?, ?)" % SERVICE_NODE, FRESH_ENVIRONMENT)
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def has_table(conn, name):

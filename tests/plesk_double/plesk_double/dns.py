@@ -6,7 +6,7 @@ Hosts are stored absolute with a trailing dot and TXT values unsplit [doc: real 
 
 import sys
 
-from plesk_double import db
+from plesk_double import db, env
 from plesk_double.env import DoubleError
 
 USAGE = """Usage: dns command <domain_name> [<option_1> [<param>]] ...
@@ -121,12 +121,9 @@ def info_lines(conn, zone_id):
 
 def run(args, out=None):
     out = out or sys.stdout
-    if not args or args[0] in ("--help", "-h"):
-        out.write(USAGE)
+    command = env.command_word(args, ("--add", "-a", "--del", "-d", "--info", "-i"), USAGE, out)
+    if command is None:
         return 0
-    command = args[0]
-    if command not in ("--add", "-a", "--del", "-d", "--info", "-i"):
-        raise DoubleError("Unknown command '%s'\n\n%s" % (command, USAGE))
     if len(args) < 2 or args[1].startswith("-"):
         raise DoubleError("Command %s requires a domain name" % command)
     domain = args[1].lower().rstrip(".")
@@ -141,22 +138,20 @@ def run(args, out=None):
             out.write("SUCCESS: Getting information for Domain '%s' complete.\n" % name)
             return 0
         rtype, host, val, opt = parse_record(name, parse_options(args[2:]))
-        conn.execute("BEGIN IMMEDIATE")
-        existing = find_record(conn, zone_id, rtype, host, val, opt)
-        if command in ("--add", "-a"):
-            if existing:
-                conn.execute("ROLLBACK")
-                raise DoubleError("Unable to add DNS record: the record %s %s %s already exists" % (host, rtype, val), rc=2)
-            add_record(conn, zone_id, rtype, host, val, opt)
-            conn.execute("COMMIT")
-            out.write("SUCCESS: Creation of DNS record in Domain '%s' complete.\n" % name)
-        else:
-            if not existing:
-                conn.execute("ROLLBACK")
-                raise DoubleError("Unable to remove DNS record: no record %s %s %s" % (host, rtype, val))
-            conn.execute("DELETE FROM dns_recs WHERE id = ?", (existing[0],))
-            conn.execute("COMMIT")
-            out.write("SUCCESS: Removal of DNS record in Domain '%s' complete.\n" % name)
+        with db.writing(conn):
+            existing = find_record(conn, zone_id, rtype, host, val, opt)
+            if command in ("--add", "-a"):
+                if existing:
+                    raise DoubleError("Unable to add DNS record: the record %s %s %s already exists"
+                                      % (host, rtype, val), rc=2)
+                add_record(conn, zone_id, rtype, host, val, opt)
+                done = "Creation"
+            else:
+                if not existing:
+                    raise DoubleError("Unable to remove DNS record: no record %s %s %s" % (host, rtype, val))
+                conn.execute("DELETE FROM dns_recs WHERE id = ?", (existing[0],))
+                done = "Removal"
+        out.write("SUCCESS: %s of DNS record in Domain '%s' complete.\n" % (done, name))
         return 0
     finally:
         conn.close()

@@ -2,7 +2,7 @@
 
 import sys
 
-from plesk_double import db
+from plesk_double import db, env
 from plesk_double.env import DoubleError
 
 USAGE = """Usage: domain command <domain_name> [<option_1> [<param>]] ...
@@ -16,11 +16,8 @@ Available commands:
 
 def run(args, out=None):
     out = out or sys.stdout
-    if not args or args[0] in ("--help", "-h"):
-        out.write(USAGE)
+    if env.command_word(args, ("--info", "-i"), USAGE, out) is None:
         return 0
-    if args[0] not in ("--info", "-i"):
-        raise DoubleError("Unknown command '%s'\n\n%s" % (args[0], USAGE))
     if len(args) != 2:
         raise DoubleError("Command %s requires exactly one domain name" % args[0])
     conn = db.connect()

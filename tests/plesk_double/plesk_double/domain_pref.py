@@ -9,7 +9,7 @@ those records [guess]. Only -sign_outgoing_mail is emulated; other options fail.
 
 import sys
 
-from plesk_double import db, dns, keys
+from plesk_double import db, dns, env, keys
 from plesk_double.env import DoubleError
 
 USAGE = """Usage: domain_pref command <domain_name> [<option_1> [<param>]] ...
@@ -67,11 +67,8 @@ def set_signing(conn, domain, value):
 
 def run(args, out=None):
     out = out or sys.stdout
-    if not args or args[0] in ("--help", "-h"):
-        out.write(USAGE)
+    if env.command_word(args, ("--update", "-u"), USAGE, out) is None:
         return 0
-    if args[0] not in ("--update", "-u"):
-        raise DoubleError("Unknown command '%s'\n\n%s" % (args[0], USAGE))
     if len(args) < 2 or args[1].startswith("-"):
         raise DoubleError("Command %s requires a domain name" % args[0])
     domain, options = args[1], args[2:]
@@ -84,16 +81,7 @@ def run(args, out=None):
     value = options[1]
     if value not in ("true", "false"):
         raise DoubleError("Invalid value '%s' for option -sign_outgoing_mail: expected true or false" % value)
-    conn = db.connect()
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            name = set_signing(conn, domain, value)
-        except Exception:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+    with db.transaction() as conn:
+        name = set_signing(conn, domain, value)
     out.write("SUCCESS: Update of domain '%s' complete.\n" % name)
     return 0

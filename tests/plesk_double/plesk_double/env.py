@@ -36,6 +36,17 @@ def log_call(argv):
             log.write(json.dumps(argv) + "\n")
 
 
+def command_word(args, commands, usage, out):
+    """The utility's command (args[0]) if it is one of ``commands``; None after printing ``usage``
+    when there is none or it asks for help. An unknown command fails with the usage."""
+    if not args or args[0] in ("--help", "-h"):
+        out.write(usage)
+        return None
+    if args[0] not in commands:
+        raise DoubleError("Unknown command '%s'\n\n%s" % (args[0], usage))
+    return args[0]
+
+
 def parse_bool(option, value):
     """Plesk CLI booleans are the words true and false."""
     if value in ("true", "false"):

@@ -101,25 +101,12 @@ def help_text():
 
 
 def run(args, out=None):
-    out = out or sys.stdout
-    if not args or args[0] in ("--help", "-h"):
-        out.write(help_text())
-        return 0
     options = available_options()
-    command = args[0]
-    if command not in options:
-        raise DoubleError("Unknown command '%s'\n\n%s" % (command, help_text()))
+    command = env.command_word(args, options, help_text(), out or sys.stdout)
+    if command is None:
+        return 0
     if len(args) != 2:
         raise DoubleError("Command %s requires exactly one value" % command)
-    conn = db.connect()
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            options[command][3](conn, command, args[1])
-        except Exception:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+    with db.transaction() as conn:
+        options[command][3](conn, command, args[1])
     return 0
