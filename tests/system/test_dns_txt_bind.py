@@ -15,7 +15,8 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers 
 from ansible_collections.mailauth.hardening.plugins.module_utils._provider_rfc2136 import Rfc2136Provider
 from ansible_collections.mailauth.hardening.plugins.module_utils._txt_changes import plan_changes, wanted_records
 from dns_servers import free_port, run_named, served_txt, zone_text
-from dns_txt_plays import dkim_value, playbook, results  # noqa: F401 pylint: disable=unused-import (dkim_value is a fixture)
+# dkim_value is a fixture: importing it is using it.
+from dns_txt_plays import dkim_value, playbook, results  # noqa: F401 pylint: disable=unused-import
 
 FOREIGN = "google-site-verification=keep-me"
 OLD_SPF = "v=spf1 a ~all"

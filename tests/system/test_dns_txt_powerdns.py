@@ -6,7 +6,8 @@ test (tests/system/dns_servers.py); lexicon's zone check asks it through `namese
 import pytest
 
 from dns_servers import free_port, run_pdns, served_txt
-from dns_txt_plays import dkim_value, playbook, results  # noqa: F401 pylint: disable=unused-import (dkim_value is a fixture)
+# dkim_value is a fixture: importing it is using it.
+from dns_txt_plays import dkim_value, playbook, results  # noqa: F401 pylint: disable=unused-import
 
 FOREIGN = "google-site-verification=keep-me"
 OLD_SPF = "v=spf1 ip4:192.0.2.0/24 ~all"
