@@ -150,8 +150,8 @@ def published_stage(name, views):
         try:
             values = lookup("_dmarc." + name, "TXT")
         except LookupFailure as err:
-            raise GateDnsError("cannot read _dmarc.%s from %s (%s); without it the gate cannot tell whether "
-                               "publishing would raise the domain's DMARC stage" % (name, label, err))
+            raise GateDnsError("DMARC gate: cannot read _dmarc.%s from %s (%s); without it the gate cannot tell "
+                               "whether publishing would raise the domain's DMARC stage." % (name, label, err))
         text, _missing = find_dmarc(values, name)
         seen[label] = text
         if text is None:

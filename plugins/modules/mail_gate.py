@@ -200,13 +200,13 @@ selectors:
   sample: {"mx1.example.com": [{"domain": "example.com", "selector": "s202611"}]}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailauth.hardening.plugins.module_utils import _gates
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._gate_dns import gate_views
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import HAS_DNSPYTHON
+from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
 
 
 def decide(module, gate, trips, result, soft=False):
@@ -262,16 +262,11 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not HAS_DNSPYTHON:
-        module.fail_json(msg=missing_required_lib("dnspython"))
+    require_library(module, HAS_DNSPYTHON, "dnspython")
     params = module.params
-    try:
+    with fail_json_on(module, ProviderError, _gates.GateDnsError):
         views_for = gate_views(params["nameservers"], params["resolvers"], params["nameserver_port"], params["timeout"])
         result = run_gate(module, views_for)
-    except InputError as err:
-        module.fail_json(msg=str(err))
-    except (ProviderError, _gates.GateDnsError) as err:
-        module.fail_json(msg="%s gate: %s." % (params["gate"].upper(), err))
     module.exit_json(**result)
 
 
