@@ -79,6 +79,7 @@ system: deps venv collection
 
 molecule: deps venv collection lab-up
 	cd $(REPO) && $(BIN)/molecule test -s plesk
+	cd $(REPO) && $(BIN)/molecule test -s default
 
 test: deps venv collection build lint sanity units system molecule
 

@@ -28,10 +28,11 @@ def dkim_selectors(domains, field="mailauth_domains"):
         raise AnsibleFilterError(str(err))
 
 
-def dkim_signing_selectors(keys, safe, field="mailauth_dkim_signing_selectors"):
-    """The keys (dkim_selectors output) whose selector is in ``safe``; a safe selector without a key fails."""
+def dkim_signing_selectors(keys, safe, field="mailauth_dkim_signing_selectors", key_types=None):
+    """The keys (dkim_selectors output) whose selector is in ``safe`` and whose type is in ``key_types``
+    (all types when not given); a safe selector without a key fails."""
     try:
-        return _dkim_signing.signing_selectors(_plain(safe), _plain(keys), field)
+        return _dkim_signing.signing_selectors(_plain(safe), _plain(keys), field, _plain(key_types))
     except InputError as err:
         raise AnsibleFilterError(str(err))
 

@@ -84,11 +84,13 @@ def _safe_name(entry, field):
     raise InputError(field, "must name a domain and a selector.", "give {domain: ..., selector: ...}.")
 
 
-def signing_selectors(safe, keys, field="mailauth_dkim_signing_selectors"):
+def signing_selectors(safe, keys, field="mailauth_dkim_signing_selectors", key_types=None):
     """The keys to sign with: those of ``keys`` listed in ``safe`` (published, visible everywhere).
 
     A safe selector the host holds no key for is an error: the SigningTable would
-    point OpenDKIM at a key that does not exist.
+    point OpenDKIM at a key that does not exist. ``key_types`` (e.g. ``["rsa"]``) keeps only keys
+    the signer can use: OpenDKIM 2.11 signs with the one algorithm of its configuration, and an
+    Ed25519 key in its SigningTable makes it fail every message (EVP_PKEY_get1_RSA).
     """
     if not isinstance(safe, (list, tuple)):
         raise InputError(field, "must be a list of selectors.", "write a YAML list of {domain, selector}.")
@@ -100,4 +102,5 @@ def signing_selectors(safe, keys, field="mailauth_dkim_signing_selectors"):
             raise InputError("%s[%d]" % (field, index), "%s has no key on this host." % name,
                              "add the selector to the domain's dkim list in mailauth_domains, or drop it here.")
         wanted.add(name)
-    return [key for key in keys if key["dns_name"].lower() in wanted]
+    return [key for key in keys if key["dns_name"].lower() in wanted
+            and (key_types is None or key["type"] in key_types)]

@@ -153,7 +153,6 @@ EXAMPLES = r"""
     services:
       - name: policyd-spf
         type: unix
-        private: n
         unprivileged: n
         chroot: n
         process_limit: 0

@@ -57,6 +57,14 @@ def test_only_safe_selectors_sign():
     assert [k["dns_name"] for k in signing] == ["s202611._domainkey.example.test", "s1._domainkey.example2.test"]
 
 
+def test_key_types_leave_out_what_the_signer_cannot_use():
+    keys = [{"domain": "a.test", "selector": "r", "type": "rsa", "bits": 2048, "dns_name": "r._domainkey.a.test"},
+            {"domain": "a.test", "selector": "e", "type": "ed25519", "bits": 256, "dns_name": "e._domainkey.a.test"}]
+    safe = ["r._domainkey.a.test", "e._domainkey.a.test"]
+    assert [k["selector"] for k in _dkim_signing.signing_selectors(safe, keys, key_types=["rsa"])] == ["r"]
+    assert [k["selector"] for k in _dkim_signing.signing_selectors(safe, keys)] == ["r", "e"]
+
+
 def test_no_safe_selectors_no_signing():
     assert _dkim_signing.signing_selectors([], _dkim_signing.dkim_selectors(DOMAINS)) == []
 
