@@ -1,0 +1,80 @@
+"""mail_gate module, run in-process with static DNS answers in place of the name servers."""
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import static_lookup
+from ansible_collections.mailauth.hardening.plugins.modules import mail_gate
+
+D = "example.com"
+IP = "203.0.113.10"
+RECORD = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+PLAN = {"name": D, "dns": {"provider": "rfc2136", "zone": D}, "publish": True, "sending_ips": [IP],
+        "spf": {"mechanisms": ["a"], "all": "fail"}, "dmarc": {"p": "reject"},
+        "dkim_records": [{"domain": D, "selector": "e1", "dns_name": "e1._domainkey." + D, "record": RECORD,
+                          "public_key": RECORD, "hosts": ["mx1"], "path": "postfix"}]}
+PENDING = {"name": D, "dns": PLAN["dns"], "dmarc": {"p": "reject"}, "target": "reject", "held": "none",
+           "published": None, "audit": {"name": D}}
+DKIM_ERROR = {"domain": D, "check": "dkim.missing", "severity": "error", "message": "no key at e1._domainkey"}
+
+
+@pytest.fixture
+def run(capsys, monkeypatch):
+    """Run the module against one server answering from ``table``; return (failed?, result)."""
+    def call(table, check=False, **args):
+        monkeypatch.setattr(mail_gate, "gate_views", lambda *a: (lambda plan: [("ns1", static_lookup(table))]))
+        with patch_module_args(dict(args, _ansible_check_mode=check)):
+            with pytest.raises(SystemExit) as exit_info:
+                mail_gate.main()
+        return exit_info.value.code != 0, json.loads(capsys.readouterr().out)
+    return call
+
+
+def test_spf_gate_fails_in_check_mode_too_and_override_only_warns(run):
+    for check in (False, True):
+        failed, result = run({}, check=check, gate="spf", domains=[PLAN])
+        assert failed and result["msg"].startswith("SPF gate closed: example.com:")
+        assert result["passed"] is False and result["tripped"][0]["subject"] == IP
+    failed, result = run({}, gate="spf", domains=[PLAN], override=True)
+    assert not failed and result["overridden"] is True and result["changed"] is False
+    assert "mailauth_gate_override_spf is true" in json.dumps(result["warnings"])
+
+
+def test_spf_gate_passes_what_covers_the_address(run):
+    failed, result = run({(D, "A"): [IP]}, gate="spf", domains=[PLAN])
+    assert not failed and result["passed"] is True and result["checked"][0]["result"] == "pass"
+
+
+def test_dmarc_hold_then_raise(run):
+    failed, hold = run({}, gate="dmarc", step="hold", domains=[PLAN])
+    assert not failed and hold["published"] == {D: None}
+    assert hold["domains"][0]["dmarc"] == {"p": "none"} and hold["pending"][0]["target"] == "reject"
+    failed, result = run({}, gate="dmarc", step="raise", domains=hold["pending"], findings=[])
+    assert not failed and result["domains"] == [{"name": D, "dns": PLAN["dns"], "dmarc": {"p": "reject"}}]
+
+
+def test_dmarc_raise_fails_warns_in_check_mode_and_override_raises(run):
+    failed, result = run({}, gate="dmarc", step="raise", domains=[PENDING], findings=[DKIM_ERROR])
+    assert failed and "dkim.missing: no key at e1._domainkey" in result["msg"]
+    assert result["msg"].endswith("set mailauth_gate_override_dmarc: true.")
+    failed, result = run({}, check=True, gate="dmarc", step="raise", domains=[PENDING], findings=[DKIM_ERROR])
+    assert not failed and result["domains"] == [] and "check mode, nothing published yet" in json.dumps(result["warnings"])
+    failed, result = run({}, gate="dmarc", step="raise", domains=[PENDING], findings=[DKIM_ERROR], override=True)
+    assert not failed and result["domains"][0]["dmarc"] == {"p": "reject"}
+
+
+def test_signing_gate_fails_warns_in_check_mode_and_override_signs_with_every_key(run):
+    failed, result = run({}, gate="signing", domains=[PLAN])
+    assert failed and result["msg"].startswith("SIGNING gate closed: selector e1 of example.com (host mx1)")
+    failed, result = run({}, check=True, gate="signing", domains=[PLAN])
+    assert not failed and result["selectors"] == {}
+    failed, result = run({}, gate="signing", domains=[PLAN], override=True)
+    assert not failed and result["selectors"] == {"mx1": [{"domain": D, "selector": "e1"}]}
+    failed, result = run({("e1._domainkey." + D, "TXT"): [RECORD]}, gate="signing", domains=[PLAN])
+    assert not failed and result["passed"] and result["selectors"] == {"mx1": [{"domain": D, "selector": "e1"}]}
+
+
+def test_bad_settings_fail_naming_the_field(run):
+    failed, result = run({}, gate="spf", domains=[dict(PLAN, spf={"mechanisms": ["ipv4:1.2.3.4"]})])
+    assert failed and result["msg"].startswith("spf.mechanisms[0]:")
