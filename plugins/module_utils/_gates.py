@@ -246,8 +246,8 @@ def signing_gate(plans, views_for):
     """Which hosts may sign with which selectors: those whose key every server serves.
 
     Only keys of the Postfix path count (Plesk signs on its own). Returns ``(selectors, trips)``:
-    ``{host: [{domain, selector}]}`` of visible keys, and a Trip per key some server lacks.
-    ``visible`` keys only; the caller adds the rest when the override is set (``all_selectors``).
+    ``{host: [{domain, selector}]}`` of the visible keys, and a Trip per key some server lacks
+    (with the override, ``all_selectors`` gives every key instead).
     """
     selectors, trips = {}, []
     for plan in plans:
