@@ -22,6 +22,7 @@ dns_name=mailauth-labdns
 demo_mx_ip=10.89.53.10
 tsig_name=mailauth-lab
 label=mailauth.lab=1
+dns_config_changed=0
 
 debian_packages=(podman runc debootstrap uidmap bind9-utils bind9-dnsutils bind9 pdns-server
   pdns-backend-sqlite3 sqlite3 postfix opendkim opendkim-tools rsync make shellcheck)
@@ -122,7 +123,14 @@ EOF
     while read -r zone; do
       printf 'zone "%s" { type primary; file "zones/%s.zone"; allow-update { key "%s"; }; };\n' "$zone" "$zone" "$tsig_name"
     done < <(zones)
-  } >"$state/dns/named.conf"
+  } >"$state/dns/named.conf.new"
+  # A changed configuration (a zone added to zones.txt) needs a restart of the running server.
+  if cmp -s "$state/dns/named.conf.new" "$state/dns/named.conf"; then
+    rm -f "$state/dns/named.conf.new"
+  else
+    mv "$state/dns/named.conf.new" "$state/dns/named.conf"
+    dns_config_changed=1
+  fi
   while read -r zone; do
     [[ -e $state/dns/zones/$zone.zone ]] && continue
     {
@@ -161,7 +169,7 @@ dns_up() {
   dns_config
   # "Running" is not enough: podman can miss that named died inside (seen once), so ask it.
   if [[ $(podman container inspect -f '{{.State.Running}}' "$dns_name" 2>/dev/null) != true ]] ||
-    ! dns_answers; then
+    ((dns_config_changed)) || ! dns_answers; then
     podman rm -f -t 2 "$dns_name" >/dev/null 2>&1 || true
     podman run -d --name "$dns_name" --label "$label" --network "$net" --ip "$dns_ip" \
       -v "$state/dns:/lab" "$dns_image" >/dev/null
