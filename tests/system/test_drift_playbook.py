@@ -1,8 +1,8 @@
 """playbooks/drift.yml through ansible-runner (as AWX runs it), on this host as a Plesk server (the test double).
 
-Converge with the plesk role, change a setting behind its back through Plesk's CLI, and read the
-drift from the set_stats data of runner's playbook_on_stats event: exactly that setting; then
-remediation fixes it and the next drift run is clean.
+Converge with the mail_auth role (its Plesk path), change things behind its back - a setting through
+Plesk's CLI, records at the domain's DNS - and read the drift from the set_stats data of runner's
+playbook_on_stats event: exactly those; then remediation fixes them and the next drift run is clean.
 """
 import json
 import os
@@ -21,13 +21,15 @@ from plesk_double_env import plesk_double  # noqa: F401 pylint: disable=unused-i
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / ".build" / "collections"
 ZONE = "example.test"
+MX_IP = "203.0.113.10"
 SPF_DRIFT = {"host": "localhost", "component": "plesk_settings", "setting": "spf_mode",
              "expected": "headers_only", "actual": "reject_fail"}
 
 
 @pytest.fixture
 def named(tmp_path):
-    with run_named({ZONE: zone_text(ZONE)}, directory=tmp_path / "named") as server:
+    records = ["@ IN MX 10 mx1.%s." % ZONE, "mx1 IN A %s" % MX_IP]
+    with run_named({ZONE: zone_text(ZONE, records)}, directory=tmp_path / "named") as server:
         yield server
 
 
@@ -38,19 +40,32 @@ def plesk(plesk_double):
 
 
 def plesk_vars(named, plesk):
-    # The zone's NS record points at port 53, where this BIND does not listen: no propagation wait.
+    # The zone's NS record points at port 53, where this BIND does not listen: the gates ask it
+    # directly and publishing does not wait.
     return {"mailauth_domains": [{"name": ZONE, "dns": {"provider": "rfc2136", "server": named.address,
                                                         "key_name": named.key_name, "zone": ZONE,
-                                                        "credentials": "test"}}],
+                                                        "credentials": "test"},
+                                  "spf": {"mechanisms": ["mx"], "all": "fail"},
+                                  "dmarc": {"p": "quarantine", "rua": ["aggregate@%s" % ZONE]}}],
             "mailauth_dns_secrets": {"test": {"key_secret": named.key_secret}},
-            "mailauth_plesk_dkim_keys_dir": str(plesk.keys_dir), "mailauth_dns_wait": False}
+            "mailauth_plesk_dkim_keys_dir": str(plesk.keys_dir), "mailauth_dns_wait": False,
+            "mailauth_gate_nameservers": [named.address], "mailauth_sending_ips": [MX_IP]}
 
 
 def converge(run_playbook, named, plesk):
+    """What playbooks/harden.yml does on this host."""
     play_vars = dict(plesk_vars(named, plesk), ansible_python_interpreter="{{ ansible_playbook_python }}")
     rc, _data, out = run_playbook(json.dumps([{"hosts": "localhost", "gather_facts": False, "vars": play_vars,
-                                               "roles": ["mailauth.hardening.plesk"]}]), extra_env=plesk.env)
+                                               "roles": ["mailauth.hardening.mail_auth"]}]), extra_env=plesk.env)
     assert rc == 0, out
+
+
+def replace_txt(named, name, value):
+    """Change a record at the DNS behind the collection's back."""
+    update = dns.update.UpdateMessage(ZONE, keyring=dns.tsigkeyring.from_text({named.key_name: named.key_secret}),
+                                      keyalgorithm="hmac-sha256")
+    update.replace(name, 60, "TXT", '"%s"' % value)
+    dns.query.tcp(update, named.host, port=named.port, timeout=5)
 
 
 class Drift(object):
@@ -81,8 +96,7 @@ def drift(tmp_path, named, plesk):
         env.update(plesk.env)
         # runner starts ansible-playbook from PATH: the venv's, with the Plesk double's `plesk` first.
         env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), plesk.env["PATH"]])
-        extra = dict(plesk_vars(named, plesk), mailauth_drift_role="mailauth.hardening.plesk",
-                     mailauth_drift_report_dir=str(report_dir), **extravars)
+        extra = dict(plesk_vars(named, plesk), mailauth_drift_report_dir=str(report_dir), **extravars)
         private_data_dir = tmp_path / ("runner-%d" % len(runs))
         private_data_dir.mkdir()
         runner = ansible_runner.run(private_data_dir=str(private_data_dir),
@@ -128,23 +142,23 @@ def test_drift_reports_a_changed_plesk_setting_remediation_fixes_it_and_the_next
     assert (again.stats["ok"], again.stats["total"], again.report["drift"]) == (True, 0, [])
 
 
-def test_drift_of_the_published_dkim_record_is_one_item_per_name(run_playbook, named, plesk, drift):
+def test_drift_of_records_at_the_dns_is_one_item_per_name(run_playbook, named, plesk, drift):
     converge(run_playbook, named, plesk)
-    name = "default._domainkey.%s." % ZONE
-    update = dns.update.UpdateMessage(ZONE, keyring=dns.tsigkeyring.from_text({named.key_name: named.key_secret}),
-                                      keyalgorithm="hmac-sha256")
-    update.replace("default._domainkey", 60, "TXT", '"v=DKIM1; k=rsa; p=AAAA"')
-    dns.query.tcp(update, named.host, port=named.port, timeout=5)
+    replace_txt(named, "default._domainkey", "v=DKIM1; k=rsa; p=AAAA")  # published by the plesk role
+    replace_txt(named, "@", "v=spf1 a -all")  # published once per domain by the controller
 
     found = drift()
     assert found.runner.rc != 0
-    [item] = found.stats["items"]
-    assert (item["component"], item["setting"], item["actual"]) == ("plesk_dns", name + " TXT", ["v=DKIM1; k=rsa; p=AAAA"])
-    assert item["expected"][0].startswith("v=DKIM1; k=rsa; p=MII")
+    spf, dkim = found.stats["items"]
+    assert (spf["component"], spf["setting"], spf["actual"], spf["expected"]) == (
+        "dns_publish", ZONE + ". TXT", ["v=spf1 a -all"], ["v=spf1 mx -all"])
+    assert (dkim["component"], dkim["setting"], dkim["actual"]) == (
+        "plesk_dns", "default._domainkey.%s. TXT" % ZONE, ["v=DKIM1; k=rsa; p=AAAA"])
+    assert dkim["expected"][0].startswith("v=DKIM1; k=rsa; p=MII")
 
     fixed = drift(mailauth_remediate=True)
     assert fixed.runner.rc == 0, fixed.stdout
-    assert fixed.report["fixed"] == [dict(item)]
+    assert fixed.report["fixed"] == [spf, dkim]
     assert drift().stats["total"] == 0
 
 
