@@ -88,7 +88,7 @@ def _item(host, component, setting, expected, actual):
 
 
 def _lines(text):
-    return [line for line in (text or "").splitlines()]
+    return (text or "").splitlines()
 
 
 def _main_cf(before, after):

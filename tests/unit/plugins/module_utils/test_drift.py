@@ -138,8 +138,8 @@ def test_secrets_are_masked():
         "mailauth_result_postfix_dnsbl_postscreen": {"changed": True, "diff": [{
             "before_header": "/etc/postfix/main.cf", "after_header": "/etc/postfix/main.cf", "before": "",
             "after": "postscreen_dnsbl_sites = %s.zen.dq.spamhaus.net=127.0.0.[2..11]*3\n" % dqs}]},
-        "mailauth_result_leaky": {"changed": True, "diff": {"before": {"name": "k", "key_secret": "c2VjcmV0"},
-                                                             "after": {"name": "k", "key_secret": "bmV3"}}},
+        "mailauth_result_leaky": {"changed": True, "diff": {
+            "before": {"name": "k", "key_secret": "c2VjcmV0"}, "after": {"name": "k", "key_secret": "bmV3"}}},
         "mailauth_result_file": {"changed": True, "diff": {"before_header": "/etc/x.pem", "before": "",
                                                            "after": pem + "tsig-secret-value\n"}},
     }
@@ -158,7 +158,7 @@ def test_ansible_subclasses_become_plain_json():
 
     result = {"changed": True, "diff": {"before": {"spf_mode": Tagged("a")}, "after": {"spf_mode": Tagged("b")}}}
     items = _drift.items_from_results({"mailauth_result_plesk_settings": result}, Tagged(HOST))
-    assert all(type(v) is str for i in items for v in (i["host"], i["expected"], i["actual"]))
+    assert {type(v) for i in items for v in (i["host"], i["expected"], i["actual"])} == {str}
 
 
 def dns_item(host, value="NEW"):
@@ -182,8 +182,8 @@ def test_fold_keeps_different_dns_drifts():
 
 
 def test_report_of_a_fleet_with_drift_and_a_failed_host():
-    report = _drift.build_report(["mx1", "mx2", "mx3"], {"mx1": [main_cf_item("mx1"), dns_item("mx1")],
-                                                          "mx2": [dns_item("mx2")]}, generated="now")
+    drift = {"mx1": [main_cf_item("mx1"), dns_item("mx1")], "mx2": [dns_item("mx2")]}
+    report = _drift.build_report(["mx1", "mx2", "mx3"], drift, generated="now")
     assert report["ok"] is False and report["remediate"] is False
     assert report["drift"] == [main_cf_item("mx1"), dns_item("mx1")]
     summary = report["summary"]
