@@ -12,7 +12,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.mailauth.hardening.plugins.module_utils import _dkim_rotation_plan as plan
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 
-STEPS = ("starts", "keys", "dns", "switch")
+STEPS = ("starts", "keys", "dns", "switch", "finish")
 
 
 def _plain(value):
@@ -41,7 +41,9 @@ def dkim_rotation_plan(reports, step, hosts, options=None, key_records=None):
             return plan.key_plan(by_host, hosts)
         if step == "dns":
             return plan.dns_plan(by_host, hosts, dict(zip(hosts, _plain(key_records or [[]] * len(hosts)))), options)
-        return plan.switch_plan(by_host, hosts, options)
+        if step == "switch":
+            return plan.switch_plan(by_host, hosts, options)
+        return plan.finish_plan(by_host, hosts, options)
     except InputError as err:
         raise AnsibleFilterError(str(err))
 

@@ -82,6 +82,30 @@ def _given(new_selectors, domain, selector):
     return None
 
 
+def _refuse_second_start(options, domain, selector, running):
+    """A start asked for while the selector's rotation runs: the same request again, or a second rotation.
+
+    The same request (its new selector given again, or a start that was cut short before
+    publishing) carries on; anything else would be a second rotation, which is refused.
+    """
+    if not options.get("start") or (options.get("domains") and domain not in options["domains"]):
+        return
+    status = running[0][1]
+    given = (_given(options.get("new_selectors"), domain, selector) or {}).get("new_selector")
+    furthest = max(_index(s["phase"]) for _h, s in running)
+    if given and given.lower() == status["new_selector"].lower():
+        return
+    if not given and furthest == PHASES.index("started"):
+        return
+    raise InputError("mailauth_dkim_rotation_start", "the rotation of %s from %s to %s is not finished (phase %s "
+                     "since %s); a second rotation%s is refused." % (
+                         domain, status["old_selector"], status["new_selector"], status["phase"], status["since"],
+                         " (to %s)" % given if given else ""),
+                     "run the playbook without mailauth_dkim_rotation_start until the rotation reports done "
+                     "(next: %s%s), then start the next one." % (
+                         status["next"], " after " + status["due_at"] if status.get("due_at") else ""))
+
+
 def start_requests(reports, hosts, options, now):
     """{host: [start requests for the dkim_rotation module]}.
 
@@ -103,6 +127,7 @@ def start_requests(reports, hosts, options, now):
                     selector, domain, ", ".join("%s -> %s" % (h, s["new_selector"]) for h, s in running)),
                     "finish or undo the rotation on the hosts that differ (their state files).")
             host, status = running[0]
+            _refuse_second_start(options, domain, selector, running)
             joiners = [h for h, s in statuses if s["phase"] in (NO_ROTATION, "done") and not (
                 s["phase"] == "done" and s["new_selector"].lower() == status["new_selector"].lower())]
             furthest = max(_index(s["phase"]) for _h, s in running)
@@ -156,14 +181,18 @@ def _rotations(reports, hosts):
     return rotations
 
 
+def _key_path(report, domain, selector):
+    return "%s/%s/%s.private" % ((report.get("keys_dir") or "").rstrip("/"), domain, selector)
+
+
 def key_plan(reports, hosts):
-    """{host: {make: key_domains this host may create keys for, copy: [{domain, selector, source}]}}.
+    """{host: {make: key_domains this host may create keys for, copies: [{domain, selector, source, source_path}]}}.
 
     A new key is made once, on the first host that already has it or else the first host
     of the rotation; the others get a copy, so that every host signs with the key whose
     record is published.
     """
-    plan = dict((host, {"make": [], "copy": []}) for host in hosts)
+    plan = dict((host, {"make": [], "copies": []}) for host in hosts)
     foreign = dict((host, set()) for host in hosts)
     for (domain, _old, new), statuses in _rotations(reports, hosts).items():
         holders = [h for h, s in statuses if s.get("new_key_present")]
@@ -171,7 +200,8 @@ def key_plan(reports, hosts):
         for host, status in statuses:
             if host != source and not status.get("new_key_present"):
                 foreign[host].add((domain, new))
-                plan[host]["copy"].append({"domain": domain, "selector": status["new_selector"], "source": source})
+                plan[host]["copies"].append({"domain": domain, "selector": status["new_selector"], "source": source,
+                                           "source_path": _key_path(reports[source], domain, status["new_selector"])})
     for host in hosts:
         for entry in (reports.get(host) or {}).get("key_domains", []):
             keys = [k for k in entry["dkim"] if (entry["name"], k["selector"].lower()) not in foreign[host]]
@@ -190,8 +220,9 @@ def _public_keys(key_records, host, domain, selector):
 def dns_plan(reports, hosts, key_records, options):
     """What the controller publishes per domain, and which phases the hosts then record.
 
-    Returns ``{dns: [{domain, present: [{name, value}], absent: [...]}], advance: {host: [...]},
-    notes: [...]}``. A step is taken only when every host of the rotation is ready for it.
+    Returns ``{dns: [{domain, state (present or absent), records: [{name, value}]}],
+    advance: {host: [...]}, notes: [...]}``: at most one present and one absent change per
+    domain. A step is taken only when every host of the rotation is ready for it.
     """
     stop_after = options.get("stop_after") or "done"
     dns, advance, notes = {}, dict((host, []) for host in hosts), []
@@ -234,7 +265,9 @@ def dns_plan(reports, hosts, key_records, options):
             entry = dns.setdefault(domain, {"domain": domain, "present": [], "absent": []})
             entry["absent"].append({"name": "%s._domainkey" % first["old_selector"], "value": REVOKED_RECORD})
             move(statuses, "removed")
-    return {"dns": list(dns.values()), "advance": advance, "notes": notes}
+    changes = [{"domain": entry["domain"], "state": state, "records": entry[state]}
+               for entry in dns.values() for state in ("present", "absent") if entry[state]]
+    return {"dns": changes, "advance": advance, "notes": notes}
 
 
 def switch_plan(reports, hosts, options):
@@ -264,4 +297,20 @@ def switch_plan(reports, hosts, options):
             if not any(s["domain"] == entry["domain"] and s["selector"].lower() == selector.lower() for s in signing):
                 signing.append({"domain": entry["domain"], "selector": selector})
         plan[host] = {"switch": switch, "signing_selectors": signing}
+    return plan
+
+
+def finish_plan(reports, hosts, options):
+    """{host: {advance: [to done], delete: [old key files]}} for rotations whose old record is gone."""
+    plan = {}
+    for host in hosts:
+        report = reports.get(host) or {}
+        finished = [s for s in report.get("rotations", []) if s["phase"] == "removed"]
+        if not _allowed("done", options.get("stop_after") or "done"):
+            finished = []
+        plan[host] = {
+            "advance": [{"domain": s["domain"], "selector": s["selector"], "phase": "done"} for s in finished],
+            "delete": [_key_path(report, s["domain"], s["old_selector"]) for s in finished
+                       if options.get("remove_old_key", True)],
+        }
     return plan

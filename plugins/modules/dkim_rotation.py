@@ -247,6 +247,11 @@ used_selectors:
   returned: success
   type: dict
   sample: {example.com: [s202511, s202611]}
+keys_dir:
+  description: O(keys_dir) as given (null when not given); the controller finds a key to copy with it.
+  returned: success
+  type: str
+  sample: /etc/dkimkeys
 state_file:
   description: The state file.
   returned: always
@@ -344,7 +349,8 @@ def main():
         module.warn("overlap is under two days: mail signed with the old key and still queued or in flight may "
                     "be verified after that key is revoked.")
     files = key_files(params["keys_dir"], sorted(set(u["domain"] for u in units))) if params["keys_dir"] else None
-    result.update(rotation.report(state, units, now, waits, files), changed=bool(changes), changes=changes)
+    result.update(rotation.report(state, units, now, waits, files), changed=bool(changes), changes=changes,
+                  keys_dir=params["keys_dir"])
     if module._diff:
         result["diff"] = dict(before=before or "", after=after if changes else (before or ""),
                               before_header=path, after_header=path)

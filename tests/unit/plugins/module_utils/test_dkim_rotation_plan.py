@@ -30,7 +30,7 @@ class Fleet(object):
 
     def run(self, host, now, starts=(), advances=()):
         units, _changes = rot.apply(self.states[host], self.units[host], list(starts), list(advances), now, WAITS)
-        return rot.report(self.states[host], units, now, WAITS, self.key_files[host])
+        return dict(rot.report(self.states[host], units, now, WAITS, self.key_files[host]), keys_dir="/k/" + host)
 
     def reports(self, now):
         return dict((h, self.run(h, now)) for h in self.hosts)
@@ -91,8 +91,30 @@ def test_a_start_goes_to_every_host_with_one_new_selector_per_selector():
     expected = [{"domain": "example.com", "selector": "s202611", "new_selector": "s202701"},
                 {"domain": "example.com", "selector": "e202611", "new_selector": "e202701"}]
     assert requests == {"mx1": expected, "mx2": expected}
-    # Asking again while it runs: the same rotation, nothing new.
+    # Asking again before it was published (a start cut short): the same rotation, nothing new.
     assert fleet.start(T0 + DAY) == {"mx1": [], "mx2": []}
+
+
+def test_a_second_start_while_a_rotation_runs_is_refused_with_the_way_on():
+    fleet = published_fleet()
+    reports = fleet.reports(T0 + 60)
+    with pytest.raises(InputError) as err:
+        plan.start_requests(reports, HOSTS, {"start": True}, T0 + 60)
+    message = str(err.value)
+    assert message.startswith("mailauth_dkim_rotation_start: the rotation of example.com from s202611 to s202701 "
+                              "is not finished (phase published since 2027-01-15T08:00:00Z); a second rotation is "
+                              "refused.")
+    assert "run the playbook without mailauth_dkim_rotation_start" in message
+    assert "(next: signing after 2027-01-15T09:00:00Z)" in message
+    given = [{"domain": "example.com", "selector": "s202611", "new_selector": "s202799"}]
+    with pytest.raises(InputError) as err:
+        plan.start_requests(reports, HOSTS, {"start": True, "new_selectors": given}, T0 + 60)
+    assert "a second rotation (to s202799) is refused" in str(err.value)
+    # The same request again, or a start for other domains only, carries on.
+    same = [dict(given[0], new_selector="S202701")]
+    assert plan.start_requests(reports, HOSTS, {"start": True, "new_selectors": same}, T0) == {"mx1": [], "mx2": []}
+    assert plan.start_requests(reports, HOSTS, {"start": True, "domains": ["other.org"]}, T0) == \
+        {"mx1": [], "mx2": []}
 
 
 def test_the_new_selector_avoids_every_selector_any_host_has_had():
@@ -165,9 +187,10 @@ def test_the_first_host_makes_the_new_key_and_the_others_get_a_copy():
     both = [{"name": "example.com", "dkim": [{"selector": "s202611", "type": "rsa", "bits": 2048},
                                              {"selector": "s202701", "type": "rsa", "bits": 2048}]},
             {"name": "other.org", "dkim": [{"selector": "k1", "type": "rsa", "bits": 2048}]}]
-    assert keys["mx1"] == {"make": both, "copy": []}
+    assert keys["mx1"] == {"make": both, "copies": []}
     assert keys["mx2"] == {"make": [both[0] | {"dkim": both[0]["dkim"][:1]}, both[1]],
-                           "copy": [{"domain": "example.com", "selector": "s202701", "source": "mx1"}]}
+                           "copies": [{"domain": "example.com", "selector": "s202701", "source": "mx1",
+                                     "source_path": "/k/mx1/example.com/s202701.private"}]}
 
 
 def test_a_host_that_has_the_new_key_already_is_the_source():
@@ -175,10 +198,10 @@ def test_a_host_that_has_the_new_key_already_is_the_source():
     fleet.start(T0)
     fleet.give_keys("s202701", ["mx2"])
     keys = plan.key_plan(fleet.reports(T0), fleet.hosts)
-    assert keys["mx2"]["copy"] == []
-    assert [c["source"] for h in ("mx1", "mx3") for c in keys[h]["copy"]] == ["mx2", "mx2"]
+    assert keys["mx2"]["copies"] == []
+    assert [c["source"] for h in ("mx1", "mx3") for c in keys[h]["copies"]] == ["mx2", "mx2"]
     fleet.give_keys("s202701", ["mx1", "mx3"])
-    assert all(keys["copy"] == [] for keys in plan.key_plan(fleet.reports(T0), fleet.hosts).values())
+    assert all(keys["copies"] == [] for keys in plan.key_plan(fleet.reports(T0), fleet.hosts).values())
 
 
 # --- DNS and the phases it drives ----------------------------------------------------------------
@@ -187,8 +210,8 @@ def test_publish_once_every_host_holds_the_same_new_key():
     fleet = Fleet()
     fleet.start(T0)
     got = plan.dns_plan(fleet.reports(T0), HOSTS, records(HOSTS), {})
-    assert got["dns"] == [{"domain": "example.com", "present": [{"name": "s202701._domainkey",
-                                                                 "value": "v=DKIM1; k=rsa; p=KEY"}], "absent": []}]
+    assert got["dns"] == [{"domain": "example.com", "state": "present",
+                           "records": [{"name": "s202701._domainkey", "value": "v=DKIM1; k=rsa; p=KEY"}]}]
     assert got["advance"] == dict((h, [{"domain": "example.com", "selector": "s202611", "phase": "published"}])
                                   for h in HOSTS)
     fleet.apply(got["advance"], T0)
@@ -262,8 +285,8 @@ def test_revoke_only_after_the_overlap_on_every_host():
     assert before["dns"] == [] and before["advance"] == {"mx1": [], "mx2": []}
     assert before["notes"] == ["example.com: s202611 -> s202701: overlap runs until 2027-01-22T09:00:00Z."]
     after = plan.dns_plan(fleet.reports(T0 + HOUR + 7 * DAY), HOSTS, {}, {})
-    assert after["dns"] == [{"domain": "example.com", "present": [{"name": "s202611._domainkey",
-                                                                   "value": "v=DKIM1; p="}], "absent": []}]
+    assert after["dns"] == [{"domain": "example.com", "state": "present",
+                             "records": [{"name": "s202611._domainkey", "value": "v=DKIM1; p="}]}]
     assert after["advance"]["mx2"] == [{"domain": "example.com", "selector": "s202611", "phase": "revoked"}]
 
 
@@ -282,11 +305,18 @@ def test_removal_after_the_hold_then_nothing_more_from_dns():
     assert plan.dns_plan(fleet.reports(now + DAY), HOSTS, {}, {})["notes"] == [
         "example.com: s202611 -> s202701: revoked record stays until 2027-01-24T09:00:00Z."]
     got = plan.dns_plan(fleet.reports(now + 2 * DAY), HOSTS, {}, {})
-    assert got["dns"] == [{"domain": "example.com", "present": [],
-                           "absent": [{"name": "s202611._domainkey", "value": "v=DKIM1; p="}]}]
+    assert got["dns"] == [{"domain": "example.com", "state": "absent",
+                           "records": [{"name": "s202611._domainkey", "value": "v=DKIM1; p="}]}]
     fleet.apply(got["advance"], now + 2 * DAY)
     assert plan.dns_plan(fleet.reports(now + 2 * DAY), HOSTS, {}, {})["dns"] == []
     assert plan.dns_plan(fleet.reports(now + 2 * DAY), HOSTS, {}, {"stop_after": "revoked"})["dns"] == []
+    # Then each host deletes the old key and records the rotation done.
+    finish = plan.finish_plan(fleet.reports(now + 2 * DAY), HOSTS, {})
+    assert finish["mx2"] == {"advance": [{"domain": "example.com", "selector": "s202611", "phase": "done"}],
+                             "delete": ["/k/mx2/example.com/s202611.private"]}
+    assert plan.finish_plan(switched_fleet().reports(now), HOSTS, {})["mx1"] == {"advance": [], "delete": []}
+    assert plan.finish_plan(fleet.reports(now + 2 * DAY), HOSTS, {"remove_old_key": False})["mx1"]["delete"] == []
+    assert plan.finish_plan(fleet.reports(now + 2 * DAY), HOSTS, {"stop_after": "removed"})["mx1"]["advance"] == []
 
 
 def test_several_domains_each_get_one_dns_entry():
@@ -298,5 +328,5 @@ def test_several_domains_each_get_one_dns_entry():
         {"domain": "other.org", "selector": "s202701", "record": "v=DKIM1; k=rsa; p=O", "public_key": "O"}])
         for h in HOSTS)
     got = plan.dns_plan(fleet.reports(T0), HOSTS, keys, {})
-    assert [(d["domain"], [r["name"] for r in d["present"]]) for d in got["dns"]] == [
+    assert [(d["domain"], [r["name"] for r in d["records"]]) for d in got["dns"]] == [
         ("example.com", ["s202701._domainkey", "e202701._domainkey"]), ("other.org", ["s202701._domainkey"])]
