@@ -271,6 +271,8 @@ def _plural(count, word):
 def summary_line(report):
     summary = report["summary"]
     hosts, drifted = summary["hosts"], summary["drifted_hosts"]
+    if not hosts:
+        return "no host was checked (the host pattern matched none)"
     if summary["items"]:
         line = "drift: %s on %d of %s" % (_plural(summary["items"], "item"), len(drifted), _plural(hosts, "host"))
     else:
@@ -288,7 +290,8 @@ def build_report(checked, drift_by_host, fixed_by_host=None, remediate=False, ge
 
     ``checked``: every host the run meant to check; a host missing from ``drift_by_host`` failed
     or was unreachable during the check. With ``remediate``, a drifted host missing from
-    ``fixed_by_host`` failed during the fix. ``ok`` is true when nothing is left drifted or failed.
+    ``fixed_by_host`` failed during the fix. ``ok`` is true when hosts were checked and nothing is
+    left drifted or failed.
     """
     drift_by_host = fold(dict((str(h), _plain(v)) for h, v in (drift_by_host or {}).items()))
     fixed_by_host = dict((str(h), _plain(v)) for h, v in (fixed_by_host or {}).items())
@@ -310,7 +313,7 @@ def build_report(checked, drift_by_host, fixed_by_host=None, remediate=False, ge
     summary = {"hosts": len(hosts), "checked_hosts": hosts, "drifted_hosts": drifted, "items": len(drift),
                "fixed": len(fixed), "fixed_hosts": fixed_hosts, "failed_hosts": sorted(set(failed)),
                "counts": counts, "grid": grid}
-    ok = not summary["failed_hosts"] and (not drift or (remediate and fixed_hosts == drifted))
+    ok = bool(hosts) and not summary["failed_hosts"] and (not drift or (remediate and fixed_hosts == drifted))
     report = {"ok": ok, "remediate": bool(remediate), "generated": generated, "drift": drift, "fixed": fixed,
               "summary": summary}
     # "text" is the one-line summary: chat webhooks (Slack, Mattermost) show it as the message.

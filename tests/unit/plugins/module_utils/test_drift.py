@@ -208,6 +208,11 @@ def test_clean_fleet():
                                     "text": "no drift on 2 hosts"}
 
 
+def test_a_run_that_checked_no_host_is_not_ok():
+    report = _drift.build_report([], {})
+    assert report["ok"] is False and report["text"] == "no host was checked (the host pattern matched none)"
+
+
 def test_remediated_fleet_is_ok_when_every_drifted_host_was_fixed():
     drift = {"mx1": [main_cf_item("mx1")], "mx2": []}
     report = _drift.build_report(["mx1", "mx2"], drift, {"mx1": [main_cf_item("mx1")]}, remediate=True)
