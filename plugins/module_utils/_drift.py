@@ -9,7 +9,8 @@ into drift items ``{host, component, setting, expected, actual}`` (component: th
 without the prefix) and folds a fleet's items into a report of the audit report's family.
 
 Items come from the diffs Ansible modules return, whatever the module: ``main.cf``/``master.cf``
-diffs give one item per parameter or service, ``NAME TXT`` diffs one per DNS name, mapping diffs
+diffs give one item per parameter, service or ``-o`` option, named as postconf names them
+(``NAME``, ``SERVICE/TYPE``, ``SERVICE/TYPE/NAME``), ``NAME TXT`` diffs one per DNS name, mapping diffs
 one per key that differs, file-content diffs one per changed line. No Ansible callback collects
 this, so the drift playbook works from a plain ``ansible-playbook`` and in AWX alike. Secrets are
 masked in every item: private keys, Spamhaus DQS keys, values under secret-looking keys and the
@@ -178,11 +179,9 @@ def _diff_changes(diff, masker):
         return []
     before, after = masker(before), masker(after)
     if header.endswith("/main.cf"):
-        return [("main.cf %s" % name, pair[0], pair[1], name) for name, pair in _main_cf(before, after).items()
-                if pair[0] != pair[1]]
+        return [(name, pair[0], pair[1], name) for name, pair in _main_cf(before, after).items() if pair[0] != pair[1]]
     if header.endswith("/master.cf"):
-        return [("master.cf %s" % key, pair[0], pair[1], key) for key, pair in _master_cf(before, after).items()
-                if pair[0] != pair[1]]
+        return [(key, pair[0], pair[1], key) for key, pair in _master_cf(before, after).items() if pair[0] != pair[1]]
     if header.endswith(" TXT"):
         # dns_txt: one item per name, the TXT values there one a line (joined strings).
         return [(header, _lines(before), _lines(after), None)]
@@ -243,22 +242,34 @@ def is_dns_item(item):
     return bool(_DNS_SETTING.match(item["setting"]))
 
 
+def _dns_key(item):
+    return (item["setting"], repr(item["expected"]), repr(item["actual"]))
+
+
 def fold(items_by_host):
-    """{host: items} with each DNS drift kept once, under the first host (by name) that reports it.
+    """{host: items} with each DNS drift kept once, under one of the hosts that report it.
 
     DNS records live at the provider, not on a host: a record published once from the controller
-    (run_once) is registered on every host of the play, but it is one drift in the world.
+    (run_once) is registered on every host of the play, but it is one drift in the world. It stays
+    with the first reporting host (by name) that drifted anyway, else the first: remediating the
+    drifted hosts then fixes it without touching a host that has no drift of its own.
     """
-    seen = set()
-    folded = {}
-    for host in sorted(items_by_host):
-        kept = []
+    hosts = sorted(items_by_host)
+    drifted = set(h for h in hosts if any(not is_dns_item(i) for i in items_by_host[h] or []))
+    reporters = {}
+    for host in hosts:
         for item in items_by_host[host] or []:
             if is_dns_item(item):
-                key = (item["setting"], repr(item["expected"]), repr(item["actual"]))
-                if key in seen:
+                reporters.setdefault(_dns_key(item), []).append(host)
+    owner = dict((key, next((h for h in found if h in drifted), found[0])) for key, found in reporters.items())
+    folded = {}
+    for host in hosts:
+        kept, seen = [], set()
+        for item in items_by_host[host] or []:
+            if is_dns_item(item):
+                if owner[_dns_key(item)] != host or _dns_key(item) in seen:
                     continue
-                seen.add(key)
+                seen.add(_dns_key(item))
             kept.append(item)
         folded[host] = kept
     return folded
@@ -294,7 +305,7 @@ def build_report(checked, drift_by_host, fixed_by_host=None, remediate=False, ge
     left drifted or failed.
     """
     drift_by_host = fold(dict((str(h), _plain(v)) for h, v in (drift_by_host or {}).items()))
-    fixed_by_host = dict((str(h), _plain(v)) for h, v in (fixed_by_host or {}).items())
+    fixed_by_host = fold(dict((str(h), _plain(v)) for h, v in (fixed_by_host or {}).items()))
     hosts = sorted(set(str(h) for h in checked or ()) | set(drift_by_host))
     drift = [item for host in sorted(drift_by_host) for item in drift_by_host[host]]
     drifted = sorted(set(item["host"] for item in drift))

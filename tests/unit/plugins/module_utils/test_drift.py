@@ -20,19 +20,16 @@ def postconf_result():
 
 def test_postconf_diff_gives_one_item_per_parameter_and_service():
     items = _drift.items_from_results({"mailauth_result_postfix_hardening": postconf_result()}, HOST)
-    assert items == [
-        {"host": HOST, "component": "postfix_hardening", "setting": "main.cf disable_vrfy_command",
-         "expected": "yes", "actual": "no"},
-        {"host": HOST, "component": "postfix_hardening", "setting": "main.cf smtpd_helo_required",
-         "expected": "yes", "actual": "no"},
-        {"host": HOST, "component": "postfix_hardening", "setting": "main.cf smtpd_milters",
-         "expected": "inet:127.0.0.1:8891", "actual": None},
-        {"host": HOST, "component": "postfix_hardening", "setting": "master.cf smtp/inet",
-         "expected": "smtp      inet  n       -       y       -       1       postscreen",
-         "actual": "smtp      inet  n       -       y       -       -       smtpd"},
-        {"host": HOST, "component": "postfix_hardening", "setting": "master.cf smtpd/pass/smtpd_tls_security_level",
-         "expected": "may", "actual": None},
+    # Named as postconf names them: NAME (main.cf), SERVICE/TYPE (-M) and SERVICE/TYPE/NAME (-P).
+    assert [(i["setting"], i["actual"], i["expected"]) for i in items] == [
+        ("disable_vrfy_command", "no", "yes"),
+        ("smtp/inet", "smtp      inet  n       -       y       -       -       smtpd",
+         "smtp      inet  n       -       y       -       1       postscreen"),
+        ("smtpd/pass/smtpd_tls_security_level", None, "may"),
+        ("smtpd_helo_required", "no", "yes"),
+        ("smtpd_milters", None, "inet:127.0.0.1:8891"),
     ]
+    assert {(i["host"], i["component"]) for i in items} == {(HOST, "postfix_hardening")}
 
 
 def test_parameter_removed_and_empty_value():
@@ -41,7 +38,7 @@ def test_parameter_removed_and_empty_value():
                                          "after": "mydestination = localhost\n"}]}
     items = _drift.items_from_results({"mailauth_result_postfix_spf": result}, HOST)
     assert [(i["setting"], i["actual"], i["expected"]) for i in items] == [
-        ("main.cf mydestination", "", "localhost"), ("main.cf policyd-spf_time_limit", "3600", None)]
+        ("mydestination", "", "localhost"), ("policyd-spf_time_limit", "3600", None)]
 
 
 def test_template_diff_gives_one_item_per_changed_line():
@@ -167,13 +164,19 @@ def dns_item(host, value="NEW"):
 
 
 def main_cf_item(host):
-    return {"host": host, "component": "postfix_hardening", "setting": "main.cf smtpd_helo_required",
+    return {"host": host, "component": "postfix_hardening", "setting": "smtpd_helo_required",
             "expected": "yes", "actual": "no"}
 
 
-def test_fold_keeps_one_dns_drift_under_the_first_host():
-    folded = _drift.fold({"mx2": [dns_item("mx2"), main_cf_item("mx2")], "mx1": [dns_item("mx1")], "mx3": []})
-    assert folded == {"mx1": [dns_item("mx1")], "mx2": [main_cf_item("mx2")], "mx3": []}
+def test_fold_keeps_one_dns_drift_under_a_host_that_drifted_anyway():
+    folded = _drift.fold({"mx2": [dns_item("mx2"), main_cf_item("mx2")], "mx1": [dns_item("mx1")],
+                          "mx3": [dns_item("mx3"), main_cf_item("mx3")], "mx4": []})
+    assert folded == {"mx1": [], "mx2": [dns_item("mx2"), main_cf_item("mx2")], "mx3": [main_cf_item("mx3")], "mx4": []}
+
+
+def test_fold_keeps_dns_only_drift_under_the_first_host():
+    folded = _drift.fold({"mx2": [dns_item("mx2"), dns_item("mx2")], "mx1": [dns_item("mx1")]})
+    assert folded == {"mx1": [dns_item("mx1")], "mx2": []}
 
 
 def test_fold_keeps_different_dns_drifts():
@@ -185,7 +188,7 @@ def test_report_of_a_fleet_with_drift_and_a_failed_host():
     drift = {"mx1": [main_cf_item("mx1"), dns_item("mx1")], "mx2": [dns_item("mx2")]}
     report = _drift.build_report(["mx1", "mx2", "mx3"], drift, generated="now")
     assert report["ok"] is False and report["remediate"] is False
-    assert report["drift"] == [main_cf_item("mx1"), dns_item("mx1")]
+    assert report["drift"] == [main_cf_item("mx1"), dns_item("mx1")]  # mx2's copy of the DNS drift is folded
     summary = report["summary"]
     assert summary["drifted_hosts"] == ["mx1"] and summary["failed_hosts"] == ["mx3"]
     assert summary["counts"] == {"postfix_hardening": 1, "dns_records": 1}
@@ -194,7 +197,7 @@ def test_report_of_a_fleet_with_drift_and_a_failed_host():
     lines = report["report_text"].splitlines()
     assert lines[0] == report["text"]
     assert lines[1].split() == ["host", "component", "setting", "actual", "->", "expected"]
-    assert lines[2].split() == ["mx1", "postfix_hardening", "main.cf", "smtpd_helo_required", "no", "->", "yes"]
+    assert lines[2].split() == ["mx1", "postfix_hardening", "smtpd_helo_required", "no", "->", "yes"]
     assert "v=DKIM1; p=OLD -> v=DKIM1; p=NEW" in lines[3]
     json.dumps(report)  # the JSON report
 
@@ -222,6 +225,14 @@ def test_remediated_fleet_is_ok_when_every_drifted_host_was_fixed():
     assert report["report_text"].splitlines()[3] == "fixed:"
     stats = _drift.stats(report)
     assert (stats["total"], stats["hosts"], stats["fixed"]) == (1, {"mx1": 1, "mx2": 0}, 1)
+
+
+def test_fixes_of_one_dns_drift_are_folded_too():
+    drift = {"mx1": [dns_item("mx1")], "mx2": [dns_item("mx2"), main_cf_item("mx2")]}
+    fixed = {"mx2": [dns_item("mx2"), main_cf_item("mx2")]}
+    report = _drift.build_report(["mx1", "mx2"], drift, fixed, remediate=True)
+    assert report["summary"]["drifted_hosts"] == ["mx2"] and report["ok"] is True
+    assert report["fixed"] == [dns_item("mx2"), main_cf_item("mx2")]
 
 
 def test_a_drifted_host_that_failed_while_being_fixed_is_not_ok():
