@@ -290,9 +290,10 @@ def start(state, unit, request, now, field="start"):
     if rotation is not None and rotation["phase"] != "done":
         if _same(rotation["new_selector"], new):
             return False
-        raise InputError(field, "the rotation of %s from %s to %s is not finished (phase %s since %s); a second "
-                         "rotation (to %s) is refused." % (domain, rotation["old_selector"], rotation["new_selector"],
-                                                          rotation["phase"], rotation["at"][rotation["phase"]], new),
+        problem = "the rotation of %s from %s to %s is not finished (phase %s since %s); a second rotation (to %s) " \
+                  "is refused." % (domain, rotation["old_selector"], rotation["new_selector"], rotation["phase"],
+                                   rotation["at"][rotation["phase"]], new)
+        raise InputError(field, problem,
                          "let the running rotation finish first: run the playbook without starting a rotation "
                          "until it reports done, then start the next one.")
     if rotation is not None and _same(old, rotation["old_selector"]):

@@ -200,8 +200,9 @@ def key_plan(reports, hosts):
         for host, status in statuses:
             if host != source and not status.get("new_key_present"):
                 foreign[host].add((domain, new))
-                plan[host]["copies"].append({"domain": domain, "selector": status["new_selector"], "source": source,
-                                           "source_path": _key_path(reports[source], domain, status["new_selector"])})
+                plan[host]["copies"].append({
+                    "domain": domain, "selector": status["new_selector"], "source": source,
+                    "source_path": _key_path(reports[source], domain, status["new_selector"])})
     for host in hosts:
         for entry in (reports.get(host) or {}).get("key_domains", []):
             keys = [k for k in entry["dkim"] if (entry["name"], k["selector"].lower()) not in foreign[host]]
@@ -215,6 +216,11 @@ def _public_keys(key_records, host, domain, selector):
         if str(record.get("domain", "")).lower() == domain and str(record.get("selector", "")).lower() == selector:
             return record
     return None
+
+
+def _record_name(selector, domain):
+    # Absolute: the domain may sit below its zone (mail.example.com in example.com).
+    return "%s._domainkey.%s." % (selector, domain)
 
 
 def dns_plan(reports, hosts, key_records, options):
@@ -249,21 +255,21 @@ def dns_plan(reports, hosts, key_records, options):
                     label, first["new_selector"], ", ".join("%s p=%s..." % (h, r["public_key"][:24]) for h, r in records)),
                     "keep the key of one host and copy it to the others (or remove the copies and run again).")
             entry = dns.setdefault(domain, {"domain": domain, "present": [], "absent": []})
-            entry["present"].append({"name": "%s._domainkey" % first["new_selector"], "value": records[0][1]["record"]})
+            entry["present"].append({"name": _record_name(first["new_selector"], domain), "value": records[0][1]["record"]})
             move(statuses, "published")
         elif slowest == PHASES.index("signing") and _allowed("revoked", stop_after):
             if waiting:
                 notes.append("%s: overlap runs until %s." % (label, max(s["due_at"] for s in waiting)))
                 continue
             entry = dns.setdefault(domain, {"domain": domain, "present": [], "absent": []})
-            entry["present"].append({"name": "%s._domainkey" % first["old_selector"], "value": REVOKED_RECORD})
+            entry["present"].append({"name": _record_name(first["old_selector"], domain), "value": REVOKED_RECORD})
             move(statuses, "revoked")
         elif slowest == PHASES.index("revoked") and _allowed("removed", stop_after):
             if waiting:
                 notes.append("%s: revoked record stays until %s." % (label, max(s["due_at"] for s in waiting)))
                 continue
             entry = dns.setdefault(domain, {"domain": domain, "present": [], "absent": []})
-            entry["absent"].append({"name": "%s._domainkey" % first["old_selector"], "value": REVOKED_RECORD})
+            entry["absent"].append({"name": _record_name(first["old_selector"], domain), "value": REVOKED_RECORD})
             move(statuses, "removed")
     changes = [{"domain": entry["domain"], "state": state, "records": entry[state]}
                for entry in dns.values() for state in ("present", "absent") if entry[state]]

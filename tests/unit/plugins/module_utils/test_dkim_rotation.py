@@ -25,8 +25,8 @@ def step(state, phase, now, selector="s202611", selectors=(RSA,)):
                      now, WAITS)[1]
 
 
-def status(state, now, unit=RSA, key_files=None):
-    return rot.unit_status(state, unit, now, WAITS, key_files)
+def status(state, now, unit=None, key_files=None):
+    return rot.unit_status(state, unit or RSA, now, WAITS, key_files)
 
 
 # --- durations and times ------------------------------------------------------------------------

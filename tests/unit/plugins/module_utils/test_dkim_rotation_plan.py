@@ -15,7 +15,7 @@ WAITS = {"publish_wait": HOUR, "overlap": 7 * DAY, "revoke_hold": 2 * DAY}
 RSA = {"domain": "example.com", "selector": "s202611", "type": "rsa", "bits": 2048}
 ED = {"domain": "example.com", "selector": "e202611", "type": "ed25519", "bits": 256}
 OTHER = {"domain": "other.org", "selector": "k1", "type": "rsa", "bits": 2048}
-HOSTS = ["mx1", "mx2"]
+HOSTS = ("mx1", "mx2")
 
 
 class Fleet(object):
@@ -190,7 +190,7 @@ def test_the_first_host_makes_the_new_key_and_the_others_get_a_copy():
     assert keys["mx1"] == {"make": both, "copies": []}
     assert keys["mx2"] == {"make": [both[0] | {"dkim": both[0]["dkim"][:1]}, both[1]],
                            "copies": [{"domain": "example.com", "selector": "s202701", "source": "mx1",
-                                     "source_path": "/k/mx1/example.com/s202701.private"}]}
+                                       "source_path": "/k/mx1/example.com/s202701.private"}]}
 
 
 def test_a_host_that_has_the_new_key_already_is_the_source():
@@ -211,7 +211,7 @@ def test_publish_once_every_host_holds_the_same_new_key():
     fleet.start(T0)
     got = plan.dns_plan(fleet.reports(T0), HOSTS, records(HOSTS), {})
     assert got["dns"] == [{"domain": "example.com", "state": "present",
-                           "records": [{"name": "s202701._domainkey", "value": "v=DKIM1; k=rsa; p=KEY"}]}]
+                           "records": [{"name": "s202701._domainkey.example.com.", "value": "v=DKIM1; k=rsa; p=KEY"}]}]
     assert got["advance"] == dict((h, [{"domain": "example.com", "selector": "s202611", "phase": "published"}])
                                   for h in HOSTS)
     fleet.apply(got["advance"], T0)
@@ -286,7 +286,7 @@ def test_revoke_only_after_the_overlap_on_every_host():
     assert before["notes"] == ["example.com: s202611 -> s202701: overlap runs until 2027-01-22T09:00:00Z."]
     after = plan.dns_plan(fleet.reports(T0 + HOUR + 7 * DAY), HOSTS, {}, {})
     assert after["dns"] == [{"domain": "example.com", "state": "present",
-                             "records": [{"name": "s202611._domainkey", "value": "v=DKIM1; p="}]}]
+                             "records": [{"name": "s202611._domainkey.example.com.", "value": "v=DKIM1; p="}]}]
     assert after["advance"]["mx2"] == [{"domain": "example.com", "selector": "s202611", "phase": "revoked"}]
 
 
@@ -306,7 +306,7 @@ def test_removal_after_the_hold_then_nothing_more_from_dns():
         "example.com: s202611 -> s202701: revoked record stays until 2027-01-24T09:00:00Z."]
     got = plan.dns_plan(fleet.reports(now + 2 * DAY), HOSTS, {}, {})
     assert got["dns"] == [{"domain": "example.com", "state": "absent",
-                           "records": [{"name": "s202611._domainkey", "value": "v=DKIM1; p="}]}]
+                           "records": [{"name": "s202611._domainkey.example.com.", "value": "v=DKIM1; p="}]}]
     fleet.apply(got["advance"], now + 2 * DAY)
     assert plan.dns_plan(fleet.reports(now + 2 * DAY), HOSTS, {}, {})["dns"] == []
     assert plan.dns_plan(fleet.reports(now + 2 * DAY), HOSTS, {}, {"stop_after": "revoked"})["dns"] == []
@@ -329,4 +329,5 @@ def test_several_domains_each_get_one_dns_entry():
         for h in HOSTS)
     got = plan.dns_plan(fleet.reports(T0), HOSTS, keys, {})
     assert [(d["domain"], [r["name"] for r in d["records"]]) for d in got["dns"]] == [
-        ("example.com", ["s202701._domainkey", "e202701._domainkey"]), ("other.org", ["s202701._domainkey"])]
+        ("example.com", ["s202701._domainkey.example.com.", "e202701._domainkey.example.com."]),
+        ("other.org", ["s202701._domainkey.other.org."])]

@@ -1,0 +1,117 @@
+"""Verify a finished DKIM rotation on two hosts that sign the same domain.
+
+Runs on the controller (testinfra, podman connection) after side_effect took the rotation to its
+end: both hosts hold the same new key and no old one, their tables name only the new selector,
+the lab DNS serves the new record and no longer the old one, and mail each host's OpenDKIM signs
+verifies against the lab DNS with dkimpy.
+"""
+import base64
+import email.utils
+import json
+import os
+import re
+import time
+import uuid
+from pathlib import Path
+
+import dkim
+import dns.exception
+import dns.resolver
+import pytest
+
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+DOMAIN = "example2.test"
+OLD = "rot1"
+KEYS = "/etc/dkimkeys/%s" % DOMAIN
+STATE = "/var/lib/mailauth/dkim_rotation.json"
+MAILBOX = "/var/mail/mailtest"
+HOSTS = ["podman://mailauth-rot1", "podman://mailauth-rot2"]
+testinfra_hosts = HOSTS
+
+
+@pytest.fixture(scope="module")
+def resolver():
+    lab = json.loads((PROJECT / ".lab" / "lab.json").read_text())
+    res = dns.resolver.Resolver(configure=False)
+    res.nameservers = [lab["dns_server"]]
+    res.port = lab["dns_port"]
+    return res
+
+
+def lab_txt(resolver):
+    """dkimpy's dnsfunc, asking the lab DNS."""
+    def get_txt(name, timeout=5):
+        try:
+            answer = resolver.resolve(name.decode().rstrip("."), "TXT", lifetime=timeout)
+        except dns.exception.DNSException:
+            return None
+        return b"".join(answer[0].strings)
+    return get_txt
+
+
+def rotation(host):
+    state = json.loads(host.file(STATE).content_string)
+    (entry,) = state["domains"][DOMAIN]
+    return entry
+
+
+def new_selector(host):
+    return rotation(host)["new_selector"]
+
+
+def test_the_rotation_is_done_on_both_hosts_with_one_new_selector(host):
+    entry = rotation(host)
+    assert (entry["old_selector"], entry["phase"]) == (OLD, "done")
+    assert list(entry["at"]) == ["started", "published", "signing", "revoked", "removed", "done"]
+    # The same new selector on both: chosen once, on the controller.
+    assert {new_selector(host.get_host(h)) for h in HOSTS} == {entry["new_selector"]}
+
+
+def test_both_hosts_hold_the_same_new_key_and_no_old_one(host):
+    new = new_selector(host)
+    key = host.file("%s/%s.private" % (KEYS, new))
+    assert key.exists and key.user == "opendkim" and key.mode == 0o600
+    assert not host.file("%s/%s.private" % (KEYS, OLD)).exists
+    sums = {host.get_host(h).check_output("sha256sum %s/%s.private", KEYS, new).split()[0] for h in HOSTS}
+    assert len(sums) == 1, "the hosts sign with different keys"
+
+
+def test_the_tables_name_only_the_new_selector(host):
+    new = new_selector(host)
+    signing = host.file("/etc/opendkim/SigningTable").content_string
+    keys = host.file("/etc/opendkim/KeyTable").content_string
+    assert "*@%s %s._domainkey.%s" % (DOMAIN, new, DOMAIN) in signing
+    assert "%s._domainkey" % OLD not in signing and "%s._domainkey" % OLD not in keys
+    assert "%s._domainkey.%s %s:%s:" % (new, DOMAIN, DOMAIN, new) in keys
+    assert host.service("opendkim").is_running
+
+
+def test_the_lab_dns_serves_the_new_record_and_not_the_old(host, resolver):
+    new = new_selector(host)
+    answer = resolver.resolve("%s._domainkey.%s" % (new, DOMAIN), "TXT")
+    assert b"".join(answer[0].strings).startswith(b"v=DKIM1; k=rsa; p=")
+    with pytest.raises(dns.resolver.NXDOMAIN):
+        resolver.resolve("%s._domainkey.%s" % (OLD, DOMAIN), "TXT")
+
+
+def wait_for_message(host, marker, timeout=90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if host.file(MAILBOX).exists:
+            for block in re.split(r"\n(?=From \S+ )", host.file(MAILBOX).content_string):
+                if marker in block:
+                    return block.split("\n", 1)[1]
+        time.sleep(1)
+    pytest.fail("no message with %s in %s after %ss" % (marker, MAILBOX, timeout))
+
+
+def test_mail_leaves_signed_with_the_new_selector_and_verifies(host, resolver):
+    marker = "rotated-%s" % uuid.uuid4().hex
+    message = ("From: Sender <sender@%s>\nTo: mailtest@example.test\nSubject: %s\nDate: %s\nMessage-ID: <%s@%s>\n\n"
+               "Signed with the rotated key.\n" % (DOMAIN, marker, email.utils.formatdate(), marker, DOMAIN))
+    encoded = base64.b64encode(message.encode()).decode()
+    host.run_test("echo %s | base64 -d | /usr/sbin/sendmail -f sender@%s mailtest@example.test", encoded, DOMAIN)
+    raw = wait_for_message(host, marker).encode()
+    selectors = re.findall(rb"DKIM-Signature:[^\n]*(?:\n[ \t][^\n]*)*", raw)
+    assert selectors and all(b"s=%s;" % new_selector(host).encode() in re.sub(rb"\s", b"", s) for s in selectors)
+    assert dkim.verify(raw.replace(b"\n", b"\r\n"), dnsfunc=lab_txt(resolver))
