@@ -80,6 +80,8 @@ system: deps venv collection
 molecule: deps venv collection lab-up
 	cd $(REPO) && $(BIN)/molecule test -s plesk
 	cd $(REPO) && $(BIN)/molecule test -s default
+	lab/lab.sh mail-image
+	cd $(REPO) && $(BIN)/molecule test -s fleet
 
 test: deps venv collection build lint sanity units system molecule
 

@@ -86,8 +86,10 @@ notes:
   - The DMARC stage held back is the highest one any server serves now, so a server that lags never
     makes harden lower a policy that is already out.
   - In check mode nothing was published before the gate asks, so the DMARC raise and signing gates
-    report what keeps them closed as warnings and let through only what DNS already shows; the SPF
-    gate fails as in a real run.
+    report what keeps them closed as warnings. The DMARC raise lets through only what DNS already
+    shows; the signing gate lets through every planned key, as the real run would after publishing
+    and waiting (so a drift check does not report a SigningTable change a real run would not make).
+    The SPF gate fails as in a real run.
 attributes:
   check_mode:
     support: full
@@ -242,7 +244,11 @@ def run_gate(module, views_for):
         decide(module, gate, trips, result, soft=module.check_mode)
     else:
         selectors, trips = _gates.signing_gate(domains, views_for)
-        result["selectors"] = _gates.all_selectors(domains) if trips and params["override"] else selectors
+        # In check mode the keys are not published yet; a real run publishes and waits before this
+        # gate, so the preview (and a drift check) signs with what the real run would sign with.
+        if trips and (params["override"] or module.check_mode):
+            selectors = _gates.all_selectors(domains)
+        result["selectors"] = selectors
         decide(module, gate, trips, result, soft=module.check_mode)
     return result
 

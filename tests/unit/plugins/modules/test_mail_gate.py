@@ -64,11 +64,12 @@ def test_dmarc_raise_fails_warns_in_check_mode_and_override_raises(run):
     assert not failed and result["domains"][0]["dmarc"] == {"p": "reject"}
 
 
-def test_signing_gate_fails_warns_in_check_mode_and_override_signs_with_every_key(run):
+def test_signing_gate_fails_warns_in_check_mode_and_signs_as_a_real_run_would(run):
     failed, result = run({}, gate="signing", domains=[PLAN])
     assert failed and result["msg"].startswith("SIGNING gate closed: selector e1 of example.com (host mx1)")
     failed, result = run({}, check=True, gate="signing", domains=[PLAN])
-    assert not failed and result["selectors"] == {}
+    assert not failed and result["selectors"] == {"mx1": [{"domain": D, "selector": "e1"}]}
+    assert "check mode, nothing published yet" in json.dumps(result["warnings"])
     failed, result = run({}, gate="signing", domains=[PLAN], override=True)
     assert not failed and result["selectors"] == {"mx1": [{"domain": D, "selector": "e1"}]}
     failed, result = run({("e1._domainkey." + D, "TXT"): [RECORD]}, gate="signing", domains=[PLAN])
