@@ -34,9 +34,11 @@ $(BIN)/.installed: requirements/controller.in requirements/constraints.txt
 venv: $(BIN)/.installed
 
 # Ansible finds the collection under its FQCN through this link to the work tree.
-collection:
+collection: venv
 	@mkdir -p $(dir $(COLLECTION_LINK)) $(ANSIBLE_LOCAL_TEMP)
 	@ln -sfn $(REPO) $(COLLECTION_LINK)
+	@# Mitogen's strategy plugins at a fixed path (the fleet scenario runs under mitogen_linear).
+	@ln -sfn "$$($(BIN)/python -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')/plugins/strategy" $(REPO)/.build/mitogen-strategy
 
 constraints: venv
 	(echo "# Full pin set for the controller venv (pip freeze of requirements/controller.in)."; \
