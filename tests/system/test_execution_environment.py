@@ -29,8 +29,9 @@ def test_builder_context_installs_the_collection_and_finds_its_requirements(tmp_
     # What the galaxy stage runs in /build, and what the builder stage then introspects.
     build = context / "_build"
     collections = tmp_path / "collections"
-    run([BIN / "ansible-galaxy", "collection", "install", "-r", "requirements.yml", "--collections-path", collections],
-        build)
+    # --force: under `make`, ANSIBLE_COLLECTIONS_PATH already holds the collection, and galaxy would skip it.
+    run([BIN / "ansible-galaxy", "collection", "install", "--force", "-r", "requirements.yml",
+         "--collections-path", collections], build)
     installed = collections / "ansible_collections" / "mailauth" / "hardening"
     assert (installed / "playbooks" / "drift.yml").exists() and (installed / "roles" / "drift_schedule").is_dir()
     assert not (installed / "tests").exists()
