@@ -14,23 +14,14 @@ import dns.query
 import dns.tsigkeyring
 import dns.update
 import pytest
-from dns_servers import run_named, zone_text
-# plesk_double is a fixture: importing it is using it.
+# named and plesk_double are fixtures: importing them is using them.
+from example_zone_env import MX_IP, ZONE, named  # noqa: F401 pylint: disable=unused-import
 from plesk_double_env import plesk_double  # noqa: F401 pylint: disable=unused-import
 
 REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / ".build" / "collections"
-ZONE = "example.test"
-MX_IP = "203.0.113.10"
 SPF_DRIFT = {"host": "localhost", "component": "plesk_settings", "setting": "spf_mode",
              "expected": "headers_only", "actual": "reject_fail"}
-
-
-@pytest.fixture
-def named(tmp_path):
-    records = ["@ IN MX 10 mx1.%s." % ZONE, "mx1 IN A %s" % MX_IP]
-    with run_named({ZONE: zone_text(ZONE, records)}, directory=tmp_path / "named") as server:
-        yield server
 
 
 @pytest.fixture

@@ -8,19 +8,10 @@ import dns.message
 import dns.query
 import dns.rdatatype
 import pytest
-from dns_servers import run_named, zone_text
-# plesk_double is a fixture: importing it is using it.
+# named and plesk_double are fixtures: importing them is using them.
+from example_zone_env import MX_IP, ZONE, named  # noqa: F401 pylint: disable=unused-import
 from plesk_double_env import plesk_double  # noqa: F401 pylint: disable=unused-import
 
-ZONE = "example.test"
-MX_IP = "203.0.113.10"
-
-
-@pytest.fixture
-def named(tmp_path):
-    records = ["@ IN MX 10 mx1.%s." % ZONE, "mx1 IN A %s" % MX_IP]
-    with run_named({ZONE: zone_text(ZONE, records)}, directory=tmp_path / "named") as server:
-        yield server
 
 
 @pytest.fixture
