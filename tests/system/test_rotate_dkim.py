@@ -254,7 +254,7 @@ def test_plesk_hosts_get_the_limits_spelled_out_and_nothing_changes(host, plesk_
     plesk_double.admin("add-domain", "example.test", "--signing")
     plesk_double.admin("add-domain", "example2.test")
     plesk_double.calls()
-    rc, data, out = host.play(BOOK, mailauth_dkim_rotation_plesk=True,
+    rc, data, out = host.play(BOOK, mailauth_path="plesk",
                               mailauth_plesk_dkim_keys_dir=str(plesk_double.keys_dir),
                               extra_env=plesk_double.env)
     assert rc == 0, out
