@@ -13,7 +13,6 @@ from example_zone_env import MX_IP, ZONE, named  # noqa: F401 pylint: disable=un
 from plesk_double_env import plesk_double  # noqa: F401 pylint: disable=unused-import
 
 
-
 @pytest.fixture
 def seeded(plesk_double):
     plesk_double.admin("add-domain", ZONE, "--external-dns")
