@@ -25,6 +25,8 @@ description:
   - Returns each selector's phase, what comes next and when, and the keys the host must hold
     (RV(key_domains)) and sign with (RV(signing_selectors)) in that phase.
 author: mailauth.hardening contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - mailauth.hardening.attributes
 options:
   state_file:
     description:
@@ -113,17 +115,8 @@ options:
 notes:
   - The state file holds no secret; it names selectors and times (UTC).
 attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
     details: The state file before and after.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
 seealso:
   - module: mailauth.hardening.dkim_key
   - module: mailauth.hardening.dns_txt
