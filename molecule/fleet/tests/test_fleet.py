@@ -19,7 +19,9 @@ INVENTORY = Path(os.environ.get("MOLECULE_INVENTORY_FILE", "/nonexistent")).pare
 def drift(*extra):
     """Run the drift playbook on the fleet; (exit code, report)."""
     report_dir = EPHEMERAL / "drift"
-    # Under Mitogen, as the scenario converges (molecule.yml says why).
+    # Under Mitogen (mitogen_linear turns the podman connection into mitogen_podman): three drift runs
+    # over eight hosts take a third of the stock strategy's time (benchmarks/fleet_harden.md). The
+    # converge stays on the stock strategy: molecule's create step hangs under Mitogen.
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(PROJECT / ".build" / "collections"), ANSIBLE_FORKS="8",
                ANSIBLE_STRATEGY="mitogen_linear", ANSIBLE_STRATEGY_PLUGINS=str(PROJECT / ".build" / "mitogen-strategy"))
     run = subprocess.run(
