@@ -104,6 +104,12 @@ def lab_facts():
     if not path.exists() or podman("container", "exists", "mailauth-labdns", check=False).returncode != 0:
         sys.exit("the lab is not up: run lab/lab.sh up first")
     lab = json.loads(path.read_text())
+    # The DNS container is shared by name: another checkout's `lab.sh up` leaves it serving that
+    # checkout's zones and TSIG key, and every update from here fails with BADSIG.
+    served = podman("inspect", "-f", "{{range .Mounts}}{{.Source}} {{end}}", "mailauth-labdns").stdout.split()
+    if str(REPO / ".lab" / "dns") not in served:
+        sys.exit("the lab DNS serves %s, not this checkout's .lab/dns: its TSIG key is not ours; restart it from "
+                 "here (lab/lab.sh dns-down && lab/lab.sh dns-up) when nobody else uses it" % " ".join(served))
     if DOMAIN not in lab["zones"]:
         sys.exit("the lab DNS does not serve %s (lab/zones.txt)" % DOMAIN)
     if podman("image", "exists", MAIL_IMAGE, check=False).returncode != 0:
@@ -127,10 +133,15 @@ def start_hosts(names, lab):
         podman("run", "-d", "--name", name, "--label", LAB_LABEL, "--hostname", "mx%d.%s" % (i, DOMAIN),
                "--network", lab["network"], "--dns", lab["dns_server"], "--systemd=always",
                MAIL_IMAGE, "/lib/systemd/systemd")
+    deadline = time.monotonic() + BOOT_TIMEOUT
     for name in names:
-        state = podman("exec", name, "systemctl", "is-system-running", "--wait", check=False, timeout=BOOT_TIMEOUT)
-        if state.stdout.strip() not in ("running", "degraded"):
-            raise RuntimeError("%s did not boot: %r %r" % (name, state.stdout, state.stderr))
+        while True:
+            state = podman("exec", name, "systemctl", "is-system-running", "--wait", check=False, timeout=BOOT_TIMEOUT)
+            if state.stdout.strip() in ("running", "degraded"):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("%s did not boot: %r %r" % (name, state.stdout, state.stderr))
+            time.sleep(0.5)  # right after the start, systemd's bus may not be up yet ("Failed to connect to bus")
 
 
 def cgroup_cpu_files(names):
