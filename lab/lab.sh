@@ -163,13 +163,18 @@ dns_answers() {
   dig +time=1 +tries=2 @"$dns_ip" lab.test SOA +short 2>/dev/null | grep -Eq ' [0-9]+ [0-9]+ [0-9]+ [0-9]+ [0-9]+$'
 }
 
+# The state directory the running DNS serves: another checkout's lab has another TSIG key.
+dns_state_mounted() {
+  podman container inspect -f '{{range .Mounts}}{{.Source}}{{end}}' "$dns_name" 2>/dev/null || true
+}
+
 dns_up() {
   dns_image
   net
   dns_config
   # "Running" is not enough: podman can miss that named died inside (seen once), so ask it.
   if [[ $(podman container inspect -f '{{.State.Running}}' "$dns_name" 2>/dev/null) != true ]] ||
-    ((dns_config_changed)) || ! dns_answers; then
+    ((dns_config_changed)) || [[ $(dns_state_mounted) != "$state/dns" ]] || ! dns_answers; then
     podman rm -f -t 2 "$dns_name" >/dev/null 2>&1 || true
     podman run -d --name "$dns_name" --label "$label" --network "$net" --ip "$dns_ip" \
       -v "$state/dns:/lab" "$dns_image" >/dev/null
