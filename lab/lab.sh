@@ -3,7 +3,7 @@
 # a Podman network and an authoritative, TSIG-updatable BIND on that network.
 # Every step is safe to re-run; `down` removes what `up` started.
 #
-#   lab/lab.sh deps | image | dns-image | mail-image | net | dns-up | dns-down | up | down | status
+#   lab/lab.sh deps | doctor | image | dns-image | mail-image | net | dns-up | dns-down | up | down | status
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,8 +24,12 @@ tsig_name=mailauth-lab
 label=mailauth.lab=1
 dns_config_changed=0
 
-debian_packages=(podman runc debootstrap uidmap bind9-utils bind9-dnsutils bind9 pdns-server
-  pdns-backend-sqlite3 sqlite3 postfix opendkim opendkim-tools rsync make shellcheck)
+# Every Debian package the lab and the tests use on the host. netavark and aardvark-dns are named
+# because podman without its recommends falls back to the CNI backend (lab/containers.conf pins
+# netavark); iptables and nftables carry netavark's NAT.
+debian_packages=(podman netavark aardvark-dns runc conmon iptables nftables debootstrap uidmap
+  bind9-utils bind9-dnsutils bind9 pdns-server pdns-backend-sqlite3 sqlite3 postfix opendkim
+  opendkim-tools rsync make shellcheck git curl ca-certificates)
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 
@@ -75,18 +79,29 @@ dns_image() {
   podman image exists "$dns_image" && return
   image
   log "building $dns_image"
-  podman build -q --pull=never -t "$dns_image" -f "$here/dns/Containerfile" "$here/dns" >/dev/null
+  podman build -q --pull=never --network=host -t "$dns_image" -f "$here/dns/Containerfile" "$here/dns" >/dev/null
 }
 
 mail_image() {
   podman image exists "$mail_image" && return
   image
   log "building $mail_image (Postfix, OpenDKIM, OpenDMARC, policyd-spf preinstalled)"
-  podman build -q --pull=never -t "$mail_image" -f "$here/mail/Containerfile" "$here/mail" >/dev/null
+  podman build -q --pull=never --network=host -t "$mail_image" -f "$here/mail/Containerfile" "$here/mail" >/dev/null
 }
 
 net() {
   podman network exists "$net" || podman network create --subnet "$subnet" --gateway "$gateway" "$net" >/dev/null
+}
+
+# The host's resolvers (/etc/resolv.conf) that a container can reach: not loopback ones.
+host_resolvers() {
+  local ns out=""
+  for ns in $(awk '$1 == "nameserver" {print $2}' /etc/resolv.conf 2>/dev/null); do
+    [[ $ns == 127.* || $ns == ::1 || $ns == *:* ]] && continue
+    out+="$ns; "
+  done
+  # No reachable host resolver (systemd-resolved's 127.0.0.53): the network's aardvark-dns.
+  echo "${out:-$gateway; }"
 }
 
 zones() { grep -v '^\s*#' "$here/zones.txt" | grep -v '^\s*$'; }
@@ -108,11 +123,11 @@ options {
   session-keyfile "/lab/session.key";
   listen-on port 53 { any; };
   listen-on-v6 { none; };
-  // Names outside the lab zones go to the network's own resolver (aardvark-dns),
-  // so lab containers can still reach the Debian archive.
+  // Names outside the lab zones go to the host's own resolver, so lab containers
+  // reach the Debian archive whatever podman's network backend provides.
   recursion yes;
   allow-recursion { any; };
-  forwarders { $gateway; };
+  forwarders { $(host_resolvers) };
   forward only;
   dnssec-validation no;
   notify no;
@@ -203,6 +218,75 @@ down() {
   log "down"
 }
 
+# doctor: each prerequisite of the lab, checked in seconds, one line of cause and fix on failure.
+doctor_fail() { log "doctor: $1"; log "  fix: $2"; exit 1; }
+
+doctor_host() {
+  local p missing=()
+  for p in "${debian_packages[@]}"; do
+    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) || doctor_fail "missing Debian packages: ${missing[*]}" "lab/lab.sh deps"
+  local info runtime backend
+  info=$(timeout 30 podman info --format '{{.Host.OCIRuntime.Name}} {{.Host.NetworkBackend}}' 2>&1) ||
+    doctor_fail "podman info failed: ${info##*$'\n'}" "check CONTAINERS_CONF=$here/containers.conf and 'podman info'"
+  read -r runtime backend <<<"$info"
+  [[ $runtime == runc ]] ||
+    doctor_fail "podman's runtime is '$runtime' (crun cannot run on hybrid cgroups)" "keep runtime = \"runc\" in $here/containers.conf"
+  [[ $backend == netavark ]] ||
+    doctor_fail "podman's network backend is '$backend', not netavark (no resolver on lab networks)" "apt-get install netavark aardvark-dns; keep network_backend = \"netavark\" in $here/containers.conf"
+  [[ -x /usr/lib/podman/aardvark-dns || -x /usr/libexec/podman/aardvark-dns ]] ||
+    doctor_fail "aardvark-dns is not installed (lab networks would have no resolver)" "apt-get install aardvark-dns"
+  local n u
+  n=$(ulimit -Hn) u=$(ulimit -Hu)
+  [[ $n == unlimited || $n -ge 16384 ]] && [[ $u == unlimited || $u -ge 16384 ]] ||
+    doctor_fail "hard ulimits nofile=$n nproc=$u are below containers.conf's 16384" "raise them (ulimit -Hn/-Hu) or lower default_ulimits in $here/containers.conf"
+  # Left by a switch from CNI to netavark: its route for 10.88.0.0/16 breaks podman's default network.
+  ! ip link show cni-podman0 >/dev/null 2>&1 ||
+    doctor_fail "the old CNI bridge cni-podman0 (10.88.0.1/16) is still up and breaks podman's default network" "ip link delete cni-podman0"
+  local dns
+  dns=$(host_resolvers)
+  [[ $dns != "$gateway; " ]] || log "doctor: no non-loopback resolver in /etc/resolv.conf; the lab DNS forwards to aardvark-dns at $gateway"
+}
+
+doctor_network() {
+  dns_answers || doctor_fail "the lab DNS at $dns_ip does not answer" "lab/lab.sh dns-up (podman logs $dns_name says why it stopped)"
+  local mirror host
+  mirror=$(host_mirror)
+  host=${mirror#*://}
+  host=${host%%/*}
+  dig +time=2 +tries=2 @"$dns_ip" "$host" A +short 2>/dev/null | grep -Eq '^[0-9.]+$' ||
+    doctor_fail "the lab DNS cannot resolve the Debian mirror $host (forwarders: $(host_resolvers))" "check that the host's resolver in /etc/resolv.conf answers: dig $host"
+  local out
+  out=$(timeout 60 podman run --rm --network "$net" --dns "$dns_ip" "$image" python3 -c '
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1] + "/dists/bookworm/Release", timeout=20) as r:
+    print("ok" if r.read(64).startswith(b"Origin") else "not a Release file")' "$mirror" 2>&1) || true
+  [[ $out == ok ]] ||
+    doctor_fail "a lab container cannot fetch $mirror/dists/bookworm/Release: ${out##*$'\n'}" "check podman's NAT (netavark, iptables) and the lab DNS's forwarders in $state/dns/named.conf"
+  log "doctor: all checks passed"
+}
+
+# A lab container on a mailauth-lab network that podman cannot see any more (made under the other
+# network backend) cannot be started: remove such containers, the DNS zone data is kept.
+stale_lab() {
+  local ids
+  ids=$(podman ps -aq --filter "label=$label" 2>/dev/null || true)
+  [[ -n $ids ]] || return 0
+  podman network exists "$net" && return 0
+  log "a lab from another network backend is left (containers on a $net network podman no longer sees): rebuilding it"
+  # shellcheck disable=SC2086 # one container id a word
+  podman rm -f -t 2 $ids >/dev/null
+}
+
+doctor() {
+  doctor_host
+  if ! podman container exists "$dns_name" 2>/dev/null; then
+    doctor_fail "the lab DNS is not running" "lab/lab.sh up"
+  fi
+  doctor_network
+}
+
 status() {
   podman ps --filter "label=$label" --format '{{.Names}} {{.Status}}'
   [[ -e $state/lab.json ]] && cat "$state/lab.json"
@@ -216,8 +300,9 @@ case ${1:-} in
   net) net ;;
   dns-up) dns_up ;;
   dns-down) dns_down ;;
-  up) deps; image; dns_up ;;
+  doctor) doctor ;;
+  up) deps; doctor_host; stale_lab; image; dns_up; doctor_network ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 deps|image|dns-image|mail-image|net|dns-up|dns-down|up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 deps|doctor|image|dns-image|mail-image|net|dns-up|dns-down|up|down|status" >&2; exit 2 ;;
 esac
