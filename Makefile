@@ -77,7 +77,7 @@ units: venv collection
 	$(BIN)/pytest -q tests/unit
 
 system: deps venv collection
-	$(BIN)/pytest -q tests/system
+	$(BIN)/pytest -q -n 2 --dist loadfile tests/system
 
 molecule: deps venv collection lab-up
 	cd $(REPO) && $(BIN)/molecule test -s plesk

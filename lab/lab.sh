@@ -96,10 +96,10 @@ net() {
 # The host's resolvers (/etc/resolv.conf) that a container can reach: not loopback ones.
 host_resolvers() {
   local ns out=""
-  for ns in $(awk '$1 == "nameserver" {print $2}' /etc/resolv.conf 2>/dev/null); do
-    [[ $ns == 127.* || $ns == ::1 || $ns == *:* ]] && continue
+  while read -r ns; do
+    [[ $ns == 127.* || $ns == *:* ]] && continue
     out+="$ns; "
-  done
+  done < <(awk '$1 == "nameserver" {print $2}' /etc/resolv.conf 2>/dev/null)
   # No reachable host resolver (systemd-resolved's 127.0.0.53): the network's aardvark-dns.
   echo "${out:-$gateway; }"
 }
@@ -239,8 +239,9 @@ doctor_host() {
     doctor_fail "aardvark-dns is not installed (lab networks would have no resolver)" "apt-get install aardvark-dns"
   local n u
   n=$(ulimit -Hn) u=$(ulimit -Hu)
-  [[ $n == unlimited || $n -ge 16384 ]] && [[ $u == unlimited || $u -ge 16384 ]] ||
+  if ! [[ $n == unlimited || $n -ge 16384 ]] || ! [[ $u == unlimited || $u -ge 16384 ]]; then
     doctor_fail "hard ulimits nofile=$n nproc=$u are below containers.conf's 16384" "raise them (ulimit -Hn/-Hu) or lower default_ulimits in $here/containers.conf"
+  fi
   # Left by a switch from CNI to netavark: its route for 10.88.0.0/16 breaks podman's default network.
   ! ip link show cni-podman0 >/dev/null 2>&1 ||
     doctor_fail "the old CNI bridge cni-podman0 (10.88.0.1/16) is still up and breaks podman's default network" "ip link delete cni-podman0"
