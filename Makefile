@@ -91,6 +91,7 @@ bench-fleet: deps venv collection lab-up
 
 # DKIM rotation on two containers end to end (about 6 min); .ci/run runs it after `make test`.
 molecule-rotate: deps venv collection lab-up
+	lab/lab.sh mail-image
 	cd $(REPO) && $(BIN)/molecule test -s rotate
 
 test: deps venv collection build lint sanity units system molecule
