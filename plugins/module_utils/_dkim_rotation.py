@@ -167,12 +167,30 @@ def _unit_of(units, domain, selector, field):
 
 # --- reading the state ------------------------------------------------------------------------
 
-def find_rotation(state, domain, selector):
-    """The latest rotation of ``domain`` whose old or new selector is ``selector``, or None."""
-    for rotation in reversed(state["domains"].get(domain, [])):
+def _latest(rotations, selector):
+    for rotation in reversed(rotations):
         if _same(rotation["old_selector"], selector) or _same(rotation["new_selector"], selector):
             return rotation
     return None
+
+
+def find_rotation(state, domain, selector):
+    """The rotation ``selector`` of ``domain`` stands for now, or None.
+
+    The latest rotation whose old or new selector it is; once that one is done, the
+    latest of its new selector, and so on: an inventory that still names a selector
+    rotated away several times reaches the rotation of the key that signs now.
+    """
+    rotations = state["domains"].get(domain, [])
+    found, name = None, selector
+    for _step in range(len(rotations)):
+        rotation = _latest(rotations, name)
+        if rotation is None or rotation is found:
+            break
+        found, name = rotation, rotation["new_selector"]
+        if rotation["phase"] != "done":
+            break
+    return found
 
 
 def used_selectors(state, domain, key_files=()):
@@ -223,10 +241,11 @@ def unit_status(state, unit, now, waits, key_files=None):
     if rotation is None:
         return status
     due = due_at(rotation, waits)
-    stale = rotation["phase"] == "done" and _same(unit["selector"], rotation["old_selector"])
+    stale = rotation["phase"] == "done" and not _same(unit["selector"], rotation["new_selector"])
     message = _phase_text(rotation, waits, due)
     if stale:
-        message += " mailauth_domains still lists %s: replace it with %s." % (unit["selector"], rotation["new_selector"])
+        message += (" mailauth_domains names %s, which stands for %s now: harden and rotate_dkim read this state, "
+                    "so the inventory may stay as it is." % (unit["selector"], rotation["new_selector"]))
     status.update(phase=rotation["phase"], old_selector=rotation["old_selector"],
                   new_selector=rotation["new_selector"], new_type=rotation["type"], new_bits=rotation["bits"],
                   next=next_phase(rotation["phase"]), since=rotation["at"][rotation["phase"]],
@@ -296,21 +315,21 @@ def start(state, unit, request, now, field="start"):
         raise InputError(field, problem,
                          "let the running rotation finish first: run the playbook without starting a rotation "
                          "until it reports done, then start the next one.")
-    if rotation is not None and _same(old, rotation["old_selector"]):
-        if _same(rotation["new_selector"], new):
+    current = {"selector": old, "type": unit["type"], "bits": unit["bits"]}
+    if rotation is not None:
+        # Done: the key that signs now is the rotation's new one, whatever the inventory names. Asking for
+        # that rotation again (the inventory names a retired selector) is the same request: nothing to do.
+        if _same(rotation["new_selector"], new) and not _same(old, new):
             return False
-        raise InputError(field, "%s of %s was already rotated to %s (done on %s), but mailauth_domains still lists %s."
-                         % (old, domain, rotation["new_selector"], rotation["at"]["done"], old),
-                         "replace %s with %s in mailauth_domains, then start the next rotation."
-                         % (old, rotation["new_selector"]))
-    if _same(new, old) or new.lower() in used_selectors(state, domain):
+        current = {"selector": rotation["new_selector"], "type": rotation["type"], "bits": rotation["bits"]}
+    if _same(new, current["selector"]) or new.lower() in used_selectors(state, domain):
         raise InputError(field + ".new_selector", "%s was used before for %s; selectors are never reused, as "
                          "receivers may still cache its old or revoked record." % (new, domain),
                          "choose a selector %s has never had." % domain)
-    default_bits = max(unit["bits"], RSA_RECOMMENDED_BITS) if unit["type"] == "rsa" else None
-    key_type, bits = _key_spec(request, field, unit["type"], default_bits)
+    default_bits = max(current["bits"], RSA_RECOMMENDED_BITS) if current["type"] == "rsa" else None
+    key_type, bits = _key_spec(request, field, current["type"], default_bits)
     state["domains"].setdefault(domain, []).append({
-        "old_selector": old, "old_type": unit["type"], "old_bits": unit["bits"],
+        "old_selector": current["selector"], "old_type": current["type"], "old_bits": current["bits"],
         "new_selector": new, "type": key_type, "bits": bits, "phase": "started", "at": {"started": iso(now)}})
     return True
 
@@ -377,4 +396,6 @@ def report(state, units, now, waits, key_files=None):
         "key_domains": key_domains,
         "signing_selectors": signing,
         "used_selectors": dict((d, used_selectors(state, d, key_files.get(d, ()))) for d in domains),
+        # Which keys exist on the host: the controller picks the host a shared key is copied from.
+        "key_files": dict((d, sorted(key_files[d])) for d in domains if d in key_files),
     }

@@ -144,16 +144,10 @@ def start_requests(reports, hosts, options, now):
             continue
         if not options.get("start") or (options.get("domains") and domain not in options["domains"]):
             continue
-        stale = [h for h, s in statuses if s["stale_inventory"]]
-        if stale:
-            status = statuses[0][1]
-            raise InputError("mailauth_domains", "%s of %s was already rotated to %s (on %s)." % (
-                status["selector"], domain, status["new_selector"], ", ".join(stale)),
-                "replace %s with %s in mailauth_domains, then start the next rotation."
-                % (status["selector"], status["new_selector"]))
         status = statuses[0][1]
         given = _given(options.get("new_selectors"), domain, selector) or {}
-        new_type = given.get("type") or status["type"]
+        # After a finished rotation the key that signs now is its new one, whatever the inventory names.
+        new_type = given.get("type") or (status["new_type"] if status["phase"] == "done" else status["type"])
         new = given.get("new_selector")
         if not new:
             taken = set(inventory[domain]) | set(chosen.get(domain, ()))
@@ -185,27 +179,55 @@ def _key_path(report, domain, selector):
     return "%s/%s/%s.private" % ((report.get("keys_dir") or "").rstrip("/"), domain, selector)
 
 
-def key_plan(reports, hosts):
-    """{host: {make: key_domains this host may create keys for, copies: [{domain, selector, source, source_path}]}}.
+def _has_file(report, domain, selector):
+    return selector.lower() in set(s.lower() for s in ((report.get("key_files") or {}).get(domain) or ()))
 
-    A new key is made once, on the first host that already has it or else the first host
-    of the rotation; the others get a copy, so that every host signs with the key whose
-    record is published.
+
+def _refuse_a_host_that_missed_a_switch(reports, hosts):
+    """A host without a rotation of a selector another host has switched away from would sign with a retired key."""
+    for (domain, _selector), statuses in _units(reports, hosts).items():
+        switched = [(h, s) for h, s in statuses if _index(s["phase"]) >= PHASES.index("signing")]
+        missing = [h for h, s in statuses if s["phase"] == NO_ROTATION]
+        if switched and missing:
+            host, status = switched[0]
+            raise InputError("hosts", "%s of %s was rotated to %s on %s (phase %s), but %s hold(s) no record of that "
+                             "rotation and would sign with the retired %s." % (
+                                 status["selector"], domain, status["new_selector"], host, status["phase"],
+                                 ", ".join(missing), status["selector"]),
+                             "copy %s's state file (mailauth_dkim_rotation_state_file) to %s and run again: the "
+                             "key of %s is then copied to %s too." % (
+                                 host, ", ".join(missing), status["new_selector"], ", ".join(missing)))
+
+
+def key_plan(reports, hosts):
+    """{host: {make: key_domains this host may create keys for, copies: [{domain, selector, source, source_path,
+    source_holds}]}}.
+
+    One selector, one key: every key the hosts hold (their reports' key_domains) is made once, on
+    the first host that already has its file or else the first host that holds it, and copied to
+    the others that lack it, so that every host signs with the key whose record is published.
+    ``source_holds`` tells whether the source has the key already (in check mode nothing is made).
     """
+    _refuse_a_host_that_missed_a_switch(reports, hosts)
     plan = dict((host, {"make": [], "copies": []}) for host in hosts)
-    foreign = dict((host, set()) for host in hosts)
-    for (domain, _old, new), statuses in _rotations(reports, hosts).items():
-        holders = [h for h, s in statuses if s.get("new_key_present")]
-        source = (holders or [statuses[0][0]])[0]
-        for host, status in statuses:
-            if host != source and not status.get("new_key_present"):
-                foreign[host].add((domain, new))
-                plan[host]["copies"].append({
-                    "domain": domain, "selector": status["new_selector"], "source": source,
-                    "source_path": _key_path(reports[source], domain, status["new_selector"])})
+    holders = {}
     for host in hosts:
         for entry in (reports.get(host) or {}).get("key_domains", []):
-            keys = [k for k in entry["dkim"] if (entry["name"], k["selector"].lower()) not in foreign[host]]
+            for key in entry["dkim"]:
+                holders.setdefault((entry["name"], key["selector"].lower()), []).append((host, key["selector"]))
+    copied = set()
+    for (domain, _lower), held in holders.items():
+        with_file = [h for h, selector in held if _has_file(reports[h], domain, selector)]
+        source = (with_file or [held[0][0]])[0]
+        for host, selector in held:
+            if host != source and host not in with_file:
+                copied.add((host, domain, selector.lower()))
+                plan[host]["copies"].append({
+                    "domain": domain, "selector": selector, "source": source,
+                    "source_path": _key_path(reports[source], domain, selector), "source_holds": bool(with_file)})
+    for host in hosts:
+        for entry in (reports.get(host) or {}).get("key_domains", []):
+            keys = [k for k in entry["dkim"] if (host, entry["name"], k["selector"].lower()) not in copied]
             if keys:
                 plan[host]["make"].append({"name": entry["name"], "dkim": keys})
     return plan

@@ -8,6 +8,10 @@ plesk_domain_dkim results) and its sending addresses. A domain several hosts sen
 published once, with every host's DKIM records and every host's addresses; so the hosts must
 agree on its definition, and no two hosts may hold different keys under one selector (only one
 of them could be published, and the other host's signatures would fail).
+
+A Postfix host also says which of its keys it signs with in its rotation phase
+(``dkim_signing``, the dkim_rotation module's signing_selectors): only those are published and
+signed with, so a new key waits for its rotation and a retired one is never brought back.
 """
 
 from __future__ import annotations
@@ -82,8 +86,19 @@ def _key_entry(result, field):
             "record": result["record"], "public_key": result.get("public_key") or result["record"]}
 
 
+def _signing_names(selectors, field):
+    """``dkim_signing`` as a set of lower-case DNS names; None when the host gives none (every key signs)."""
+    if selectors is None:
+        return None
+    if not isinstance(selectors, (list, tuple)) or not all(
+            isinstance(s, dict) and s.get("domain") and s.get("selector") for s in selectors):
+        raise InputError(field, "must be a list of {domain, selector}.",
+                         "pass the dkim_rotation module's signing_selectors as they are.")
+    return set(normalise_name("%s._domainkey.%s" % (s["selector"], s["domain"])) for s in selectors)
+
+
 def harden_plan(hosts, field="hosts"):
-    """``[{host, path, domains, dkim_keys, sending_ips}]`` -> one plan per domain, in first-seen order.
+    """``[{host, path, domains, dkim_keys, sending_ips[, dkim_signing]}]`` -> one plan per domain, in first-seen order.
 
     A plan is the domain's definition (``name``, ``dns``, ``spf``, ``dmarc``,
     ``report_authorizations``, ... without ``dkim``) plus ``hosts``, ``paths``, ``sending_ips``
@@ -127,10 +142,13 @@ def harden_plan(hosts, field="hosts"):
             if path not in plan["paths"]:
                 plan["paths"].append(path)
             plan["host_ips"].extend(ip for ip in ips if ip not in plan["host_ips"])
+        signing = _signing_names(host.get("dkim_signing"), host_field + ".dkim_signing")
         for index, result in enumerate(host.get("dkim_keys") or []):
             entry = _key_entry(result, "%s.dkim_keys[%d]" % (host_field, index))
             if entry is None or entry["domain"] not in by_name:
                 continue
+            if signing is not None and entry["dns_name"] not in signing:
+                continue  # held for a rotation that has not switched to it yet
             known = keys.get(entry["dns_name"])
             if known is None:
                 entry.update(hosts=[name], path=path)
@@ -139,7 +157,9 @@ def harden_plan(hosts, field="hosts"):
                 raise InputError("mailauth_domains of %s" % name,
                                  "%s and %s hold different keys for %s; only one can be published, and mail "
                                  "the other signs would fail DKIM." % (known["hosts"][0], name, entry["dns_name"]),
-                                 "give each host its own selector (host_vars), or the same key file on both.")
+                                 "keep the key of %s: delete %s's key file for %s and run again, and harden copies "
+                                 "it there (or give each host its own selector in host_vars)."
+                                 % (known["hosts"][0], name, entry["dns_name"]))
             elif name not in known["hosts"]:
                 known["hosts"].append(name)
     return [_finish(plan, keys) for plan in plans]

@@ -24,6 +24,8 @@ description:
     the domain had before. Every request is checked before the state file changes.
   - Returns each selector's phase, what comes next and when, and the keys the host must hold
     (RV(key_domains)) and sign with (RV(signing_selectors)) in that phase.
+  - An inventory selector whose rotation is done stands for the rotation's new selector (and so on,
+    through every finished rotation): a new start replaces the key that signs now.
 author: mailauth.hardening contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mailauth.hardening.attributes
@@ -196,7 +198,9 @@ rotations:
       description: When the current phase was reached (UTC).
       type: str
     stale_inventory:
-      description: The rotation is done but the inventory still names the old selector.
+      description:
+        - The rotation is done but the inventory still names a selector it retired. Nothing needs
+          editing - C(harden), C(audit) and C(rotate_dkim) follow this state to the selector that signs now.
       type: bool
     new_key_present:
       description: Whether the new key file exists; null without O(keys_dir).
@@ -240,6 +244,11 @@ used_selectors:
   returned: success
   type: dict
   sample: {example.com: [s202511, s202611]}
+key_files:
+  description: Per domain, the selectors with a key file under O(keys_dir); empty without O(keys_dir).
+  returned: success
+  type: dict
+  sample: {example.com: [s202611, s202705]}
 keys_dir:
   description: O(keys_dir) as given (null when not given); the controller finds a key to copy with it.
   returned: success

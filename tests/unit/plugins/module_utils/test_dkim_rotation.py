@@ -118,8 +118,7 @@ def test_a_second_rotation_of_the_new_selector_is_refused_too():
     assert "is not finished" in str(err.value)
 
 
-def walk_to_done(state, selector="s202611", selectors=(RSA,)):
-    now = T0
+def walk_to_done(state, selector="s202611", selectors=(RSA,), now=T0):
     for phase, wait in (("published", 0), ("signing", HOUR), ("revoked", 7 * DAY), ("removed", 2 * DAY),
                         ("done", 0)):
         now += wait
@@ -137,15 +136,38 @@ def test_the_next_rotation_starts_from_the_new_selector_once_done():
     assert [r["phase"] for r in state["domains"]["example.com"]] == ["done", "started"]
 
 
-def test_a_stale_inventory_is_refused_a_new_start_but_the_same_request_is_a_no_op():
+def test_an_inventory_naming_the_rotated_selector_starts_the_next_rotation_from_the_new_one():
     state = started()
     walk_to_done(state)
     same = {"domain": "example.com", "selector": "s202611", "new_selector": "s202701"}
+    # The finished rotation asked for again: nothing to do.
     assert rot.apply(state, [RSA], [same], [], T0 + 30 * DAY, WAITS)[1] == []
-    with pytest.raises(InputError) as err:
-        rot.apply(state, [RSA], [dict(same, new_selector="s202707")], [], T0 + 30 * DAY, WAITS)
-    assert "already rotated to s202701" in str(err.value)
-    assert "replace s202611 with s202701 in mailauth_domains" in str(err.value)
+    # The inventory still names s202611: the next rotation replaces s202701, the key that signs now.
+    changes = rot.apply(state, [RSA], [dict(same, new_selector="s202707")], [], T0 + 30 * DAY, WAITS)[1]
+    assert changes == [{"domain": "example.com", "selector": "s202611", "phase": "started"}]
+    latest = state["domains"]["example.com"][-1]
+    assert (latest["old_selector"], latest["new_selector"]) == ("s202701", "s202707")
+    assert rot.find_rotation(state, "example.com", "s202611") is latest
+    keys, signs = rot.host_keys(state, rot.selector_units([RSA]))
+    assert keys == [{"name": "example.com", "dkim": [{"selector": "s202701", "type": "rsa", "bits": 2048},
+                                                     {"selector": "s202707", "type": "rsa", "bits": 2048}]}]
+    assert signs == [{"domain": "example.com", "selector": "s202701"}]
+
+
+def test_a_chain_of_finished_rotations_leads_to_the_key_that_signs_now():
+    state = started()
+    now = walk_to_done(state)
+    rot.apply(state, [RSA], [{"domain": "example.com", "selector": "s202611", "new_selector": "s202707",
+                              "type": "ed25519"}], [], now, WAITS)
+    now = walk_to_done(state, now=now)
+    for selector in ("s202611", "s202701", "s202707"):
+        assert rot.find_rotation(state, "example.com", selector)["new_selector"] == "s202707"
+    keys, signs = rot.host_keys(state, rot.selector_units([RSA]))
+    assert keys == [{"name": "example.com", "dkim": [{"selector": "s202707", "type": "ed25519", "bits": 256}]}]
+    assert signs == [{"domain": "example.com", "selector": "s202707"}]
+    got = status(state, now)
+    assert (got["phase"], got["old_selector"], got["new_selector"], got["stale_inventory"]) == \
+        ("done", "s202701", "s202707", True)
 
 
 @pytest.mark.parametrize("new", ["s202611", "S202611", "s202501"])
@@ -315,12 +337,13 @@ def test_status_tells_what_comes_next_and_when():
     assert status(state, T0 + HOUR + 7 * DAY)["due"] is True
 
 
-def test_status_of_a_done_rotation_asks_to_update_a_stale_inventory():
+def test_status_of_a_done_rotation_says_the_inventory_may_keep_the_old_selector():
     state = started()
     walk_to_done(state)
     got = status(state, T0 + 30 * DAY)
     assert (got["phase"], got["next"], got["due"], got["stale_inventory"]) == ("done", None, False, True)
-    assert "replace it with s202701" in got["message"]
+    assert "mailauth_domains names s202611, which stands for s202701 now" in got["message"]
+    assert "replace" not in got["message"]
     assert status(state, T0 + 30 * DAY, dict(RSA, selector="s202701"))["stale_inventory"] is False
 
 

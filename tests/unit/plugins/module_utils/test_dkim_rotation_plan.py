@@ -3,6 +3,8 @@
 Each host's report is made by the host-side logic (_dkim_rotation) from its own state, as the
 dkim_rotation module makes it, so the two halves are tested together.
 """
+import json
+
 import pytest
 
 from ansible_collections.mailauth.hardening.plugins.module_utils import _dkim_rotation as rot
@@ -165,17 +167,25 @@ def test_hosts_rotating_to_different_selectors_are_refused():
     assert "mx1 -> a1, mx2 -> b1" in str(err.value)
 
 
-def test_a_stale_inventory_stops_a_new_start_with_the_fix():
-    fleet = Fleet(hosts=["mx1"])
+def done_fleet(hosts=("mx1",)):
+    fleet = Fleet(hosts=hosts)
     fleet.start(T0)
     now = T0
     for phase in rot.PHASES[1:]:
         now += 30 * DAY
-        fleet.run("mx1", now, advances=[{"domain": "example.com", "selector": "s202611", "phase": phase}])
-    with pytest.raises(InputError) as err:
-        plan.start_requests(fleet.reports(now), ["mx1"], {"start": True}, now)
-    assert "replace s202611 with s202701 in mailauth_domains" in str(err.value)
+        for host in hosts:
+            fleet.run(host, now, advances=[{"domain": "example.com", "selector": "s202611", "phase": phase}])
+    return fleet, now
+
+
+def test_after_a_finished_rotation_the_next_start_replaces_the_new_key_though_the_inventory_names_the_old():
+    fleet, now = done_fleet()
     assert plan.start_requests(fleet.reports(now), ["mx1"], {}, now) == {"mx1": []}
+    requests = plan.start_requests(fleet.reports(now), ["mx1"], {"start": True}, now)
+    assert requests == {"mx1": [{"domain": "example.com", "selector": "s202611", "new_selector": "s202706"}]}
+    fleet.run("mx1", now, requests["mx1"])
+    [latest] = [r for r in fleet.states["mx1"]["domains"]["example.com"] if r["phase"] == "started"]
+    assert (latest["old_selector"], latest["new_selector"]) == ("s202701", "s202706")
 
 
 # --- keys ----------------------------------------------------------------------------------------
@@ -190,7 +200,7 @@ def test_the_first_host_makes_the_new_key_and_the_others_get_a_copy():
     assert keys["mx1"] == {"make": both, "copies": []}
     assert keys["mx2"] == {"make": [both[0] | {"dkim": both[0]["dkim"][:1]}, both[1]],
                            "copies": [{"domain": "example.com", "selector": "s202701", "source": "mx1",
-                                       "source_path": "/k/mx1/example.com/s202701.private"}]}
+                                       "source_path": "/k/mx1/example.com/s202701.private", "source_holds": False}]}
 
 
 def test_a_host_that_has_the_new_key_already_is_the_source():
@@ -200,8 +210,45 @@ def test_a_host_that_has_the_new_key_already_is_the_source():
     keys = plan.key_plan(fleet.reports(T0), fleet.hosts)
     assert keys["mx2"]["copies"] == []
     assert [c["source"] for h in ("mx1", "mx3") for c in keys[h]["copies"]] == ["mx2", "mx2"]
+    assert all(c["source_holds"] for h in ("mx1", "mx3") for c in keys[h]["copies"])
     fleet.give_keys("s202701", ["mx1", "mx3"])
     assert all(keys["copies"] == [] for keys in plan.key_plan(fleet.reports(T0), fleet.hosts).values())
+
+
+def test_every_key_the_hosts_share_is_made_once_not_only_new_ones():
+    # harden's case: no rotation, mx2 is new and has no key yet; mx3 has none either.
+    fleet = Fleet(hosts=["mx1", "mx2", "mx3"], key_files={"example.com": []})
+    fleet.key_files["mx2"] = {"example.com": ["s202611"]}
+    keys = plan.key_plan(fleet.reports(T0), fleet.hosts)
+    assert keys["mx2"]["copies"] == []
+    assert keys["mx1"] == {"make": [], "copies": [{"domain": "example.com", "selector": "s202611", "source": "mx2",
+                                                   "source_path": "/k/mx2/example.com/s202611.private",
+                                                   "source_holds": True}]}
+    assert keys["mx3"]["copies"][0]["source"] == "mx2"
+    # Nobody has it: the first host makes it, the others get it afterwards.
+    fleet.key_files["mx2"] = {"example.com": []}
+    keys = plan.key_plan(fleet.reports(T0), fleet.hosts)
+    assert keys["mx1"]["make"] == [{"name": "example.com", "dkim": [{"selector": "s202611", "type": "rsa", "bits": 2048}]}]
+    assert [(c["source"], c["source_holds"]) for h in ("mx2", "mx3") for c in keys[h]["copies"]] == \
+        [("mx1", False), ("mx1", False)]
+
+
+def test_a_host_without_the_rotation_another_host_switched_away_from_its_selector_is_refused():
+    fleet, now = done_fleet(hosts=["mx1", "mx2"])
+    fleet.hosts.append("mx3")
+    fleet.states["mx3"], fleet.units["mx3"] = rot.new_state(), [RSA]
+    fleet.key_files["mx3"] = {"example.com": []}
+    with pytest.raises(InputError) as err:
+        plan.key_plan(fleet.reports(now), fleet.hosts)
+    message = str(err.value)
+    assert "s202611 of example.com was rotated to s202701 on mx1 (phase done), but mx3 hold(s) no record" in message
+    assert "would sign with the retired s202611" in message
+    assert "copy mx1's state file (mailauth_dkim_rotation_state_file) to mx3" in message
+    # With the state file copied, mx3 holds the new key and gets it from mx1.
+    fleet.states["mx3"] = json.loads(json.dumps(fleet.states["mx1"]))
+    keys = plan.key_plan(fleet.reports(now), fleet.hosts)
+    assert keys["mx3"]["copies"] == [{"domain": "example.com", "selector": "s202701", "source": "mx1",
+                                      "source_path": "/k/mx1/example.com/s202701.private", "source_holds": False}]
 
 
 # --- DNS and the phases it drives ----------------------------------------------------------------

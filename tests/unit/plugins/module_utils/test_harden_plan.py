@@ -51,7 +51,20 @@ def test_two_keys_under_one_selector_are_refused_naming_both_hosts():
     with pytest.raises(InputError) as err:
         harden_plan([host("mx1", keys=[key("s1", "v=DKIM1; p=AAAA")]), host("mx2", keys=[key("s1", "v=DKIM1; p=BBBB")])])
     assert "mx1 and mx2 hold different keys for s1._domainkey.example.com" in str(err.value)
-    assert "own selector" in err.value.fix
+    assert "delete mx2's key file for s1._domainkey.example.com and run again, and harden copies it" in err.value.fix
+
+
+def test_only_the_keys_a_host_signs_with_in_its_rotation_phase_are_published():
+    old, new = key("s1", "v=DKIM1; p=OLD"), key("s2", "v=DKIM1; p=NEW")
+    # Started: both keys held, the old one signs; the new one waits for its rotation.
+    [plan] = harden_plan([host("mx1", keys=[old, new]) | {"dkim_signing": [{"domain": "Example.com.", "selector": "S1"}]}])
+    assert [r["selector"] for r in plan["dkim_records"]] == ["s1"]
+    # Switched: only the new one.
+    [plan] = harden_plan([host("mx1", keys=[new]) | {"dkim_signing": [{"domain": "example.com", "selector": "s2"}]}])
+    assert [r["selector"] for r in plan["dkim_records"]] == ["s2"]
+    with pytest.raises(InputError) as err:
+        harden_plan([host("mx1", keys=[old]) | {"dkim_signing": ["s1._domainkey.example.com"]}])
+    assert err.value.field == "hosts[0].dkim_signing"
 
 
 def test_a_domain_defined_differently_on_two_hosts_is_refused():
