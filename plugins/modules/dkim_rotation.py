@@ -25,7 +25,7 @@ description:
   - Returns each selector's phase, what comes next and when, and the keys the host must hold
     (RV(key_domains)) and sign with (RV(signing_selectors)) in that phase.
   - An inventory selector whose rotation is done stands for the rotation's new selector (and so on,
-    through every finished rotation): a new start replaces the key that signs now.
+    through every finished rotation), so a new start replaces the key that signs now.
 author: mailauth.hardening contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mailauth.hardening.attributes

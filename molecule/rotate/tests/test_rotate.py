@@ -1,15 +1,18 @@
 """Verify a finished DKIM rotation on two hosts that sign the same domain.
 
 Runs on the controller (testinfra, podman connection) after side_effect took the rotation to its
-end: both hosts hold the same new key and no old one, their tables name only the new selector,
-the lab DNS serves the new record and no longer the old one, and mail each host's OpenDKIM signs
-verifies against the lab DNS with dkimpy.
+end and ran harden with the inventory still naming the old selector: both hosts hold the same new
+key and no old one, their tables name only the new selector, the lab DNS serves the new record
+and no longer the old one, mail each host's OpenDKIM signs verifies against the lab DNS with
+dkimpy, and one more harden run changes nothing.
 """
 import base64
 import email.utils
 import json
 import os
 import re
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -118,3 +121,16 @@ def test_mail_leaves_signed_with_the_new_selector_and_verifies(host, resolver):
     selectors = re.findall(rb"DKIM-Signature:[^\n]*(?:\n[ \t][^\n]*)*", raw)
     assert selectors and all(b"s=%s;" % new_selector(host).encode() in re.sub(rb"\s", b"", s) for s in selectors)
     assert dkim.verify(raw.replace(b"\n", b"\r\n"), dnsfunc=lab_txt(resolver))
+
+
+def test_one_more_harden_run_changes_nothing():
+    """The inventory still names rot1: harden follows the finished rotation and has nothing left to do."""
+    inventory = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory,
+                           "mailauth.hardening.harden"], capture_output=True, text=True, env=env, check=False)
+    tail = (proc.stdout + proc.stderr)[-4000:]
+    assert proc.returncode == 0, tail
+    recap = re.findall(r"^(mailauth-rot[12])\s*:.*?changed=(\d+)", proc.stdout, re.M)
+    assert sorted(recap) == [("mailauth-rot1", "0"), ("mailauth-rot2", "0")], tail
+    assert "%s._domainkey" % OLD not in proc.stdout, "harden named the retired selector"
