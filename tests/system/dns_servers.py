@@ -20,9 +20,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dns.message
+import dns.name
 import dns.query
 import dns.rcode
 import dns.rdatatype
+import dns.tsigkeyring
+import dns.zone
 import pytest
 
 LOOPBACK = "127.0.0.1"
@@ -67,6 +70,25 @@ def served_txt(server, name):
     reply = dns.query.tcp(dns.message.make_query(name, "TXT"), server.host, port=server.port, timeout=5)
     strings = [rdata.strings for rrset in reply.answer if rrset.rdtype == dns.rdatatype.TXT for rdata in rrset]
     return sorted(b"".join(s).decode() for s in strings), strings
+
+
+def zone_records(server, zone):
+    """Every record of ``zone`` but its SOA, by zone transfer (TSIG-signed where the server has a key):
+    {(absolute name, type): sorted rdata texts}, TXT as joined values."""
+    key_secret = getattr(server, "key_secret", None)
+    keyring = dns.tsigkeyring.from_text({server.key_name: server.key_secret}) if key_secret else None
+    transfer = dns.query.xfr(server.host, zone, port=server.port, timeout=5, keyring=keyring,
+                             keyname=getattr(server, "key_name", None), keyalgorithm=getattr(server, "key_algorithm", None))
+    records = {}
+    for name, node in dns.zone.from_xfr(transfer).nodes.items():
+        absolute = name.derelativize(dns.name.from_text(zone)).to_text().lower()
+        for rdataset in node.rdatasets:
+            if rdataset.rdtype == dns.rdatatype.SOA:
+                continue
+            values = [b"".join(r.strings).decode() if rdataset.rdtype == dns.rdatatype.TXT else r.to_text()
+                      for r in rdataset]
+            records[(absolute, dns.rdatatype.to_text(rdataset.rdtype))] = sorted(values)
+    return records
 
 
 def _wait_for_dns(proc, port, zone, log):
