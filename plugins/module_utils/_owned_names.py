@@ -74,11 +74,10 @@ def check_owned_names(wanted, domain, mx_hosts=(), field="domain"):
     hosts = [owner_domain(host, "%s MX host" % field) for host in mx_hosts]
     for item in wanted:
         if name_kind(item.name, owner, hosts) is None:
-            raise InputError(
-                item.field + ".name",
-                "%s is not one of the names of domain %s (%s); a record there could replace another "
-                "domain's, such as the zone apex's SPF or DMARC of a parent domain." % (item.name, owner.rstrip("."),
-                                                                                     own_names_text(owner, hosts)),
-                "write the record at one of these names, absolute with a trailing dot (e.g. _dmarc.%s), or "
-                "publish it with the domain it belongs to as %s." % (owner, field))
+            problem = ("%s is not one of the names of domain %s (%s); a record there could replace another domain's, "
+                       "such as the zone apex's SPF or DMARC of a parent domain."
+                       % (item.name, owner.rstrip("."), own_names_text(owner, hosts)))
+            raise InputError(item.field + ".name", problem,
+                             "write the record at one of these names, absolute with a trailing dot (e.g. _dmarc.%s), "
+                             "or publish it with the domain it belongs to as %s." % (owner, field))
     return owner

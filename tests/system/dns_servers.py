@@ -156,13 +156,13 @@ class Named:
 
 @contextmanager
 def run_named(zones, key_name="mailauth-test", algorithm="hmac-sha256", allow_update=True, directory=None,
-              host=LOOPBACK, port=None, forwarders=None):
+              host=LOOPBACK, port=None, recursion=False):
     """Start BIND on ``host`` (a free port unless given) serving `zones` ({name: zone file text}) as
     primary, updatable with a TSIG key.
 
     With allow_update=False the zones are static copies (a lagging secondary in tests). With
-    ``forwarders`` ({zone: "ADDRESS port N"}) it is also a resolver that asks those servers for those
-    zones; give it a root zone "." as well, so that no other name is looked for beyond the machine.
+    recursion=True it also resolves names it is not authoritative for, caching nothing; give it a
+    root zone "." delegating the other zones, so that no name is looked for beyond the machine.
     """
     own_dir = directory is None
     directory = Path(directory or tempfile.mkdtemp(prefix="mailauth-named-"))
@@ -170,8 +170,8 @@ def run_named(zones, key_name="mailauth-test", algorithm="hmac-sha256", allow_up
     server = Named(directory, host, port or free_port(host), key_name, tsig_secret(), algorithm, zones)
     update = 'allow-update { key "%s"; };' % key_name if allow_update else ""
     # A resolver in a test caches nothing: each question sees what the servers serve now.
-    recursion = ["  recursion yes;", "  allow-recursion { any; };", "  max-cache-ttl 0;", "  max-ncache-ttl 0;"] \
-        if forwarders else ["  recursion no;"]
+    resolving = ["  recursion yes;", "  allow-recursion { any; };", "  max-cache-ttl 0;", "  max-ncache-ttl 0;"] \
+        if recursion else ["  recursion no;"]
     conf = [
         "options {",
         '  directory "%s";' % directory,
@@ -180,7 +180,7 @@ def run_named(zones, key_name="mailauth-test", algorithm="hmac-sha256", allow_up
         '  managed-keys-directory "%s";' % directory,
         "  listen-on port %d { %s; };" % (server.port, host),
         "  listen-on-v6 { none; };",
-    ] + recursion + [
+    ] + resolving + [
         "  notify no;",
         "  dnssec-validation no;",
         '  allow-transfer { key "%s"; };' % key_name,
@@ -191,8 +191,6 @@ def run_named(zones, key_name="mailauth-test", algorithm="hmac-sha256", allow_up
     for zone, text in zones.items():
         server.zone_file(zone).write_text(text)
         conf.append('zone "%s" { type primary; file "%s"; %s };' % (zone, server.zone_file(zone), update))
-    for zone, where in (forwarders or {}).items():
-        conf.append('zone "%s" { type forward; forward only; forwarders { %s; }; };' % (zone, where))
     (directory / "named.conf").write_text("\n".join(conf) + "\n")
     log = directory / "named.log"
     with open(log, "wb") as out, open(os.devnull, "rb") as devnull:

@@ -13,10 +13,12 @@ Adapted to this machine, and nothing more:
 - the lab's DNSBL zone instead of Spamhaus (nothing here may query a real blocklist);
 - no package lists downloaded (mailauth_refresh_package_lists: false): the image has the packages.
 
-The internet is one BIND on 127.0.0.1:53 that delegates both zones to ns1 at 127.0.0.1 and forwards
-each to its server, caching nothing. The controller's runs use it as their system resolver (a private
-mount namespace with its own /etc/resolv.conf), so the waits, the gates and the audit find each zone's
-name servers by NS lookup, as on a real network, without a DNS setting the README does not show.
+Every name server listens on port 53, as its NS record implies: the BIND on 127.0.0.1 serves
+example2.test and a root zone that delegates example.test to the PowerDNS on another loopback address
+(127.53.N.1). That BIND also resolves (caching nothing), and the controller's runs use it as their
+system resolver (a private mount namespace with its own /etc/resolv.conf), so the waits, the gates
+and the audit find each zone's authoritative servers by NS lookup, as on a real network, without a
+DNS setting the README does not show.
 
 Needs podman and the lab network: run under the container lock
 (flock -o /tmp/mailauth-containers.lock .venv/bin/pytest -q tests/system/test_newcomer_inventory.py).
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dns_servers import run_named, run_pdns, served_txt, zone_records, zone_text
+from dns_servers import free_loopback_addresses, run_named, run_pdns, served_txt, zone_records, zone_text
 
 pytestmark = pytest.mark.lab
 
@@ -44,12 +46,25 @@ VERIFICATION = "google-site-verification=keep-me"
 BOOT_SECONDS = 120
 
 
+class MailHost(object):
+    """The mail server container: its address, and a way to read what is on it."""
+
+    def __init__(self, env):
+        self.env = env
+        self.ip = None
+
+    def podman(self, *args, check=True):
+        return subprocess.run(["podman"] + list(args), capture_output=True, text=True, check=check, env=self.env)
+
+    def read(self, path):
+        return self.podman("exec", CONTAINER, "cat", path).stdout
+
+
 @pytest.fixture(scope="module")
 def mx1(repo, ansible_environment):
-    """The mail server: a systemd container on the lab network; yields its address."""
-    def podman(*args, check=True):
-        return subprocess.run(["podman"] + list(args), capture_output=True, text=True, check=check,
-                              env=ansible_environment)
+    """The mail server: a systemd container on the lab network."""
+    host = MailHost(ansible_environment)
+    podman = host.podman
 
     for step in ("net", "mail-image"):
         subprocess.run([str(repo / "lab" / "lab.sh"), step], check=True)
@@ -62,17 +77,18 @@ def mx1(repo, ansible_environment):
                      check=False).stdout.strip() not in ("running", "degraded"):
             assert time.monotonic() < deadline, "%s did not boot" % CONTAINER
             time.sleep(0.5)  # systemd's bus may not be up right after the start
-        yield podman("inspect", "-f", '{{(index .NetworkSettings.Networks "%s").IPAddress}}' % NETWORK,
-                     CONTAINER).stdout.strip()
+        host.ip = podman("inspect", "-f", '{{(index .NetworkSettings.Networks "%s").IPAddress}}' % NETWORK,
+                         CONTAINER).stdout.strip()
+        yield host
     finally:
         podman("rm", "-f", "-t", "2", "--ignore", CONTAINER)
 
 
 class World(object):
-    """The two zones' servers and the resolver in front of them."""
+    """The two zones' name servers; the BIND is the system resolver too."""
 
-    def __init__(self, bind, pdns, resolver):
-        self.bind, self.pdns, self.resolver = bind, pdns, resolver
+    def __init__(self, bind, pdns):
+        self.bind, self.pdns = bind, pdns
 
     def snapshot(self):
         return {SUB_ZONE: zone_records(self.bind, SUB_ZONE), OTHER: zone_records(self.pdns, OTHER)}
@@ -82,34 +98,31 @@ class World(object):
         return served_txt(server, name)[0]
 
 
-def root_zone():
+def root_zone(pdns_address):
     lines = ["$TTL 60", "@ IN SOA ns.root. hostmaster.root. 1 60 60 600 60", "@ IN NS ns.root.",
              "ns.root. IN A 127.0.0.1"]
-    for zone in (SUB_ZONE, OTHER):
-        lines += ["%s. IN NS ns1.%s." % (zone, zone), "ns1.%s. IN A 127.0.0.1" % zone]
+    for zone, address in ((SUB_ZONE, "127.0.0.1"), (OTHER, pdns_address)):
+        lines += ["%s. IN NS ns1.%s." % (zone, zone), "ns1.%s. IN A %s" % (zone, address)]
     return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(scope="module")
 def world(mx1, tmp_path_factory):
-    parent = ["@ IN MX 10 mx1", "mx1 IN A %s" % mx1, "www IN A 192.0.2.80",
+    parent = ["@ IN MX 10 mx1", "mx1 IN A %s" % mx1.ip, "www IN A 192.0.2.80",
               '@ IN TXT "v=spf1 mx -all"', '@ IN TXT "%s"' % VERIFICATION,
               '_dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:postmaster@example2.test"',
               'p1._domainkey IN TXT "%s"' % PARENT_KEY,
               # The subdomain's mail host names, as its admin set them up before the newcomer came.
-              "mail IN MX 10 mx1", "mail IN A %s" % mx1]
+              "mail IN MX 10 mx1", "mail IN A %s" % mx1.ip]
     other = ["@ 300 MX 10 mx1.example2.test.", "www 300 A 192.0.2.81",
              '@ 300 TXT "%s"' % VERIFICATION, '@ 300 TXT "%s"' % OLD_SPF]
     directory = tmp_path_factory.mktemp("newcomer-dns")
-    with run_named({SUB_ZONE: zone_text(SUB_ZONE, parent)}, key_name="tsig-key", directory=directory / "bind") as bind, \
-            run_pdns({OTHER: other}, directory=directory / "pdns") as pdns:
-        forwarders = {SUB_ZONE: "127.0.0.1 port %d" % bind.port, OTHER: "127.0.0.1 port %d" % pdns.port}
-        try:
-            resolver = run_named({".": root_zone()}, port=53, forwarders=forwarders, directory=directory / "resolver")
-            with resolver as ready:
-                yield World(bind, pdns, ready)
-        except RuntimeError as exc:
-            pytest.fail("the resolver needs 127.0.0.1:53, which must be free: %s" % str(exc)[:300])
+    [pdns_address] = free_loopback_addresses(1)
+    with run_pdns({OTHER: other}, directory=directory / "pdns", host=pdns_address, port=53) as pdns:
+        zones = {".": root_zone(pdns_address), SUB_ZONE: zone_text(SUB_ZONE, parent)}
+        # 127.0.0.1:53 must be free (BIND says so in its log otherwise).
+        with run_named(zones, key_name="tsig-key", directory=directory / "bind", port=53, recursion=True) as bind:
+            yield World(bind, pdns)
 
 
 def readme_inventory(world, path, vault_password, env):
@@ -117,7 +130,7 @@ def readme_inventory(world, path, vault_password, env):
     hosts = {"mx1.example2.test": {"ansible_connection": "containers.podman.podman", "ansible_host": CONTAINER}}
     domains = [
         {"name": SUB,
-         "dns": {"provider": "rfc2136", "zone": SUB_ZONE, "server": world.bind.address, "key_name": "tsig-key",
+         "dns": {"provider": "rfc2136", "zone": SUB_ZONE, "server": world.bind.host, "key_name": "tsig-key",
                  "key_algorithm": "hmac-sha256"},
          "spf": {"mechanisms": ["mx", "a"], "all": "fail"},
          "dkim": [{"selector": "s202611", "type": "rsa", "bits": 2048}, {"selector": "e202611", "type": "ed25519"}],
@@ -188,7 +201,7 @@ def changed_names(before, after):
                               if before[zone].get(key) != after[zone].get(key))) for zone in before)
 
 
-def test_the_readme_inventory_hardens_two_zones_at_two_providers_and_audits_clean(world, newcomer):
+def test_the_readme_inventory_hardens_two_zones_at_two_providers_and_audits_clean(world, newcomer, mx1):
     before = world.snapshot()
 
     rc, data, out = newcomer("mailauth.hardening.harden")
@@ -213,7 +226,10 @@ def test_the_readme_inventory_hardens_two_zones_at_two_providers_and_audits_clea
     [signing] = results_of(data, "Signing gate - sign only with keys every authoritative server serves")
     assert signing["passed"] is True
     assert sorted((s["domain"], s["selector"]) for s in signing["selectors"]["mx1.example2.test"]) == [
-        (OTHER, "s202611"), (SUB, "s202611")]  # Ed25519 is published, not signed with (README)
+        (OTHER, "s202611"), (SUB, "e202611"), (SUB, "s202611")]
+    # OpenDKIM signs with the RSA keys only; the Ed25519 key is published (README, "Ed25519").
+    assert sorted(line for line in mx1.read("/etc/opendkim/SigningTable").splitlines() if not line.startswith("#")) == [
+        "*@%s s202611._domainkey.%s" % (OTHER, OTHER), "*@%s s202611._domainkey.%s" % (SUB, SUB)]
 
     rc, data, out = newcomer("mailauth.hardening.harden")
     assert rc == 0, out
