@@ -52,6 +52,12 @@ def ansible_env(**extra):
     return env
 
 
+@pytest.fixture(scope="session")
+def ansible_environment():
+    """ansible_env(), for tests that run Ansible (or podman) commands of their own."""
+    return ansible_env()
+
+
 @pytest.fixture
 def run_playbook(tmp_path):
     """Run a playbook text on localhost; return (returncode, parsed json callback output, raw stdout)."""

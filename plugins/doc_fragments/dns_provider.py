@@ -94,8 +94,11 @@ options:
   zone:
     description:
       - The zone, for example C(example.com). Relative record names are relative to it.
-      - When not given, every name must be absolute (ending in a dot) and the zone of each is found
-        by an SOA walk (at O(server) for O(provider=rfc2136), through O(nameservers) otherwise).
+      - When not given, every name must be absolute (ending in a dot) and the zone of each is the
+        closest enclosing zone, found by an SOA walk at O(server) for O(provider=rfc2136), through
+        O(nameservers) (or the system resolver) for dns-lexicon providers, and as the longest suffix
+        Plesk serves as a domain for O(provider=plesk). A domain below its zone
+        (C(mail.example.com.) in C(example.com)) needs no zone given.
     type: str
 """
 

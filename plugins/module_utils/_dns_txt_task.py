@@ -13,6 +13,7 @@ from __future__ import annotations
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import (
     ProviderError, find_zone, open_provider)
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._owned_names import check_owned_names
 from ansible_collections.mailauth.hardening.plugins.module_utils._txt_changes import (
     names_of, normalise_zone, plan_changes, wanted_records)
 
@@ -65,8 +66,14 @@ def _records(params):
 
 
 def wanted_by_zone(params, run_command=None):
-    """Validate the records and group them {zone: [Wanted]}; the zone is found when not given."""
+    """Validate the records and group them {zone: [Wanted]}; the zone is found when not given.
+
+    With ``domain`` (dns_txt only) every name must be one of that domain's own, checked before any
+    query is sent.
+    """
     wanted = wanted_records(_records(params), params.get("zone"), params["state"], params.get("ttl"))
+    if params.get("domain") is not None:
+        check_owned_names(wanted, params["domain"])
     if params.get("zone"):
         return {normalise_zone(params["zone"]): wanted}
     zones = {}

@@ -25,12 +25,26 @@ description:
     the result lists exactly what was applied.
   - With O(wait=true) the module then waits until every authoritative name server of the zone
     serves the result, and fails naming each lagging server.
+  - With O(domain) every record must be at one of that mail domain's own names, so a domain below
+    its zone can never write the zone's apex or C(_dmarc) (they belong to the parent domain).
 author: mailauth.hardening contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mailauth.hardening.dns_provider
   - mailauth.hardening.dns_provider.zone
   - mailauth.hardening.dns_provider.wait
 options:
+  domain:
+    description:
+      - The mail domain the records belong to. Every name in O(records) must then be one of its own
+        names; any other is refused, naming the record, before a query is sent.
+      - "A domain's own names: its apex, C(SELECTOR._domainkey.DOMAIN), C(_domainkey.DOMAIN) (the
+        legacy C(o=-)), C(_dmarc.DOMAIN), C(SENDER._report._dmarc.DOMAIN), C(_mta-sts.DOMAIN),
+        C(mta-sts.DOMAIN) and C(_smtp._tls.DOMAIN)."
+      - Give it whenever the records are one domain's, above all for a domain below its zone
+        (V(mail.example.com) in zone V(example.com)), whose relative V(@) or V(_dmarc) would be the
+        parent's names. The roles of this collection always do.
+      - Not given, any name inside the zone is accepted.
+    type: str
   records:
     description:
       - The TXT values to ensure.
@@ -97,6 +111,18 @@ EXAMPLES = r"""
       - {name: s202611._domainkey, value: "v=DKIM1; k=rsa; p={{ dkim_public_key }}"}
       - {name: _dmarc, value: "v=DMARC1; p=none; rua=mailto:agg@example.com"}
     wait: true
+
+- name: Publish a subdomain's records; its zone is found by SOA walk, the parent's names are refused
+  mailauth.hardening.dns_txt:
+    provider: rfc2136
+    server: 192.0.2.53
+    key_name: tsig-key
+    key_secret: "{{ vault_tsig_secret }}"
+    domain: mail.example.com
+    records:
+      - {name: mail.example.com., value: "v=spf1 mx -all"}
+      - {name: s202611._domainkey.mail.example.com., value: "v=DKIM1; k=rsa; p={{ dkim_public_key }}"}
+      - {name: _dmarc.mail.example.com., value: "v=DMARC1; p=none"}
 
 - name: Credentials once for every module of the dns group
   module_defaults:
@@ -209,7 +235,7 @@ def main():
     spec = dict(PROVIDER_ARGS)
     spec.update(RECORD_ARGS)
     spec.update(WAIT_ARGS)
-    spec.update(ttl=dict(type="int"), wait=dict(type="bool", default=False))
+    spec.update(ttl=dict(type="int"), wait=dict(type="bool", default=False), domain=dict(type="str"))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
     result = {"changed": False, "changes": {}, "applied": []}

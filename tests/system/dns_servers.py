@@ -20,9 +20,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dns.message
+import dns.name
 import dns.query
 import dns.rcode
 import dns.rdatatype
+import dns.tsigkeyring
+import dns.zone
 import pytest
 
 LOOPBACK = "127.0.0.1"
@@ -30,19 +33,35 @@ PDNS_SCHEMA = Path("/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql")
 STARTUP_SECONDS = 30
 
 
-def free_port():
-    """A port free for both TCP and UDP on 127.0.0.1 (DNS needs both)."""
+def free_port(host=LOOPBACK):
+    """A port free for both TCP and UDP on ``host`` (DNS needs both)."""
     for _attempt in range(50):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind((LOOPBACK, 0))
+            tcp.bind((host, 0))
             port = tcp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                try:
-                    udp.bind((LOOPBACK, port))
-                except OSError:
-                    continue
-            return port
-    raise RuntimeError("no free port on 127.0.0.1")
+            if _bindable(host, port, socket.SOCK_DGRAM):
+                return port
+    raise RuntimeError("no free port on %s" % host)
+
+
+def _bindable(host, port, kind):
+    with socket.socket(socket.AF_INET, kind) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_loopback_addresses(count, port=53):
+    """``count`` addresses of one 127.53.N.0/24 whose ``port`` is free for TCP and UDP, so that servers can
+    listen on the DNS port their NS and glue records imply (every name server on port 53)."""
+    for _attempt in range(50):
+        prefix = "127.53.%d." % int.from_bytes(os.urandom(1), "big")
+        addresses = [prefix + str(host) for host in range(1, count + 1)]
+        if all(_bindable(a, port, kind) for a in addresses for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM)):
+            return addresses
+    raise RuntimeError("no 127.53.N.0/24 with port %d free" % port)
 
 
 def tsig_secret():
@@ -69,20 +88,39 @@ def served_txt(server, name):
     return sorted(b"".join(s).decode() for s in strings), strings
 
 
-def _wait_for_dns(proc, port, zone, log):
+def zone_records(server, zone):
+    """Every record of ``zone`` but its SOA, by zone transfer (TSIG-signed where the server has a key):
+    {(absolute name, type): sorted rdata texts}, TXT as joined values."""
+    key_secret = getattr(server, "key_secret", None)
+    keyring = dns.tsigkeyring.from_text({server.key_name: server.key_secret}) if key_secret else None
+    transfer = dns.query.xfr(server.host, zone, port=server.port, timeout=5, keyring=keyring,
+                             keyname=getattr(server, "key_name", None), keyalgorithm=getattr(server, "key_algorithm", None))
+    records = {}
+    for name, node in dns.zone.from_xfr(transfer).nodes.items():
+        absolute = name.derelativize(dns.name.from_text(zone)).to_text().lower()
+        for rdataset in node.rdatasets:
+            if rdataset.rdtype == dns.rdatatype.SOA:
+                continue
+            values = [b"".join(r.strings).decode() if rdataset.rdtype == dns.rdatatype.TXT else r.to_text()
+                      for r in rdataset]
+            records[(absolute, dns.rdatatype.to_text(rdataset.rdtype))] = sorted(values)
+    return records
+
+
+def _wait_for_dns(proc, host, port, zone, log):
     deadline = time.monotonic() + STARTUP_SECONDS
-    query = dns.message.make_query(zone + ".", "SOA")
+    query = dns.message.make_query(zone.rstrip(".") + ".", "SOA")
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("DNS server exited with %s:\n%s" % (proc.returncode, log.read_text()[-3000:]))
         try:
-            reply = dns.query.udp(query, LOOPBACK, port=port, timeout=0.5)
+            reply = dns.query.udp(query, host, port=port, timeout=0.5)
             if reply.rcode() == dns.rcode.NOERROR and reply.answer:
                 return
         except (OSError, dns.exception.DNSException):
             pass
         time.sleep(0.1)
-    raise RuntimeError("DNS server on port %d did not serve %s:\n%s" % (port, zone, log.read_text()[-3000:]))
+    raise RuntimeError("DNS server on %s:%d did not serve %s:\n%s" % (host, port, zone, log.read_text()[-3000:]))
 
 
 def _stop(proc):
@@ -98,9 +136,9 @@ def _stop(proc):
 class Named:
     """A running `named -g`: port, TSIG key, zone directory."""
 
-    def __init__(self, directory, port, key_name, key_secret, algorithm, zones):
+    def __init__(self, directory, host, port, key_name, key_secret, algorithm, zones):
         self.directory = Path(directory)
-        self.host = LOOPBACK
+        self.host = host
         self.port = port
         self.key_name = key_name
         self.key_secret = key_secret
@@ -113,29 +151,36 @@ class Named:
         return "%s:%d" % (self.host, self.port)
 
     def zone_file(self, zone):
-        return self.directory / ("%s.zone" % zone)
+        return self.directory / ("%s.zone" % (zone if zone != "." else "root"))
 
 
 @contextmanager
-def run_named(zones, key_name="mailauth-test", algorithm="hmac-sha256", allow_update=True, directory=None):
-    """Start BIND serving `zones` ({name: zone file text}) as primary, updatable with a TSIG key.
+def run_named(zones, key_name="mailauth-test", algorithm="hmac-sha256", allow_update=True, directory=None,
+              host=LOOPBACK, port=None, recursion=False):
+    """Start BIND on ``host`` (a free port unless given) serving `zones` ({name: zone file text}) as
+    primary, updatable with a TSIG key.
 
-    With allow_update=False the zones are static copies (a lagging secondary in tests).
+    With allow_update=False the zones are static copies (a lagging secondary in tests). With
+    recursion=True it also resolves names it is not authoritative for, caching nothing; give it a
+    root zone "." delegating the other zones, so that no name is looked for beyond the machine.
     """
     own_dir = directory is None
     directory = Path(directory or tempfile.mkdtemp(prefix="mailauth-named-"))
     directory.mkdir(parents=True, exist_ok=True)
-    server = Named(directory, free_port(), key_name, tsig_secret(), algorithm, zones)
+    server = Named(directory, host, port or free_port(host), key_name, tsig_secret(), algorithm, zones)
     update = 'allow-update { key "%s"; };' % key_name if allow_update else ""
+    # A resolver in a test caches nothing: each question sees what the servers serve now.
+    resolving = ["  recursion yes;", "  allow-recursion { any; };", "  max-cache-ttl 0;", "  max-ncache-ttl 0;"] \
+        if recursion else ["  recursion no;"]
     conf = [
         "options {",
         '  directory "%s";' % directory,
         '  pid-file "%s/named.pid";' % directory,
         '  session-keyfile "%s/session.key";' % directory,
         '  managed-keys-directory "%s";' % directory,
-        "  listen-on port %d { %s; };" % (server.port, LOOPBACK),
+        "  listen-on port %d { %s; };" % (server.port, host),
         "  listen-on-v6 { none; };",
-        "  recursion no;",
+    ] + resolving + [
         "  notify no;",
         "  dnssec-validation no;",
         '  allow-transfer { key "%s"; };' % key_name,
@@ -154,7 +199,7 @@ def run_named(zones, key_name="mailauth-test", algorithm="hmac-sha256", allow_up
             stdin=devnull, stdout=out, stderr=subprocess.STDOUT, cwd=directory)
     try:
         for zone in zones:
-            _wait_for_dns(server.proc, server.port, zone, log)
+            _wait_for_dns(server.proc, host, server.port, zone, log)
         yield server
     finally:
         _stop(server.proc)
@@ -165,9 +210,9 @@ def run_named(zones, key_name="mailauth-test", algorithm="hmac-sha256", allow_up
 class Pdns:
     """A running `pdns_server` with the sqlite3 back end and its HTTP API."""
 
-    def __init__(self, directory, port, api_port, api_key):
+    def __init__(self, directory, host, port, api_port, api_key):
         self.directory = Path(directory)
-        self.host = LOOPBACK
+        self.host = host
         self.port = port
         self.api_port = api_port
         self.api_key = api_key
@@ -187,24 +232,26 @@ class Pdns:
 
 
 @contextmanager
-def run_pdns(zones, directory=None):
-    """Start PowerDNS serving `zones` ({name: [extra "NAME TTL TYPE CONTENT" lines]})."""
+def run_pdns(zones, directory=None, host=LOOPBACK, port=None):
+    """Start PowerDNS on ``host`` (DNS on a free port unless given, the API on a free port) serving
+    `zones` ({name: [extra "NAME TTL TYPE CONTENT" lines]}); each zone's ns1 is ``host``."""
     own_dir = directory is None
     directory = Path(directory or tempfile.mkdtemp(prefix="mailauth-pdns-"))
     directory.mkdir(parents=True, exist_ok=True)
-    server = Pdns(directory, free_port(), free_port(), base64.b16encode(os.urandom(16)).decode().lower())
+    server = Pdns(directory, host, port or free_port(host), free_port(host),
+                  base64.b16encode(os.urandom(16)).decode().lower())
     database = directory / "pdns.sqlite3"
     with sqlite3.connect(database) as db:
         db.executescript(PDNS_SCHEMA.read_text())
     (directory / "pdns.conf").write_text("\n".join([
         "launch=gsqlite3",
         "gsqlite3-database=%s" % database,
-        "local-address=%s" % LOOPBACK,
+        "local-address=%s" % host,
         "local-port=%d" % server.port,
         "api=yes",
         "api-key=%s" % server.api_key,
         "webserver=yes",
-        "webserver-address=%s" % LOOPBACK,
+        "webserver-address=%s" % host,
         "webserver-port=%d" % server.api_port,
         "webserver-allow-from=127.0.0.0/8",
         "security-poll-suffix=",
@@ -219,7 +266,7 @@ def run_pdns(zones, directory=None):
     ]) + "\n")
     for zone, records in zones.items():
         server.pdnsutil("create-zone", zone, "ns1.%s" % zone)
-        server.pdnsutil("add-record", zone, "ns1", "A", LOOPBACK)
+        server.pdnsutil("add-record", zone, "ns1", "A", host)
         for line in records:
             name, ttl, rtype, content = line.split(None, 3)
             server.pdnsutil("add-record", zone, name, rtype, ttl, content)
@@ -230,7 +277,7 @@ def run_pdns(zones, directory=None):
             stdin=devnull, stdout=out, stderr=subprocess.STDOUT, cwd=directory)
     try:
         for zone in zones:
-            _wait_for_dns(server.proc, server.port, zone, log)
+            _wait_for_dns(server.proc, host, server.port, zone, log)
         _wait_for_api(server, log)
         yield server
     finally:

@@ -76,3 +76,18 @@ def test_provider_is_required():
     with pytest.raises(InputError) as err:
         task.publish(params(provider=None), check_mode=False)
     assert err.value.field == "provider"
+
+
+def test_a_name_outside_the_domain_is_refused_before_any_zone_is_looked_up(providers, monkeypatch):
+    looked_up = []
+    monkeypatch.setattr(task, "find_zone", lambda params, name, run_command=None: looked_up.append(name))
+    with pytest.raises(InputError) as err:
+        task.publish(params(domain="a.test"), check_mode=False)
+    assert err.value.field == "records[2].name" and "_dmarc.b.test." in str(err.value)
+    assert looked_up == [] and providers == {}
+
+
+def test_the_domains_own_names_pass(providers):
+    records = params()["records"][:2]
+    result = task.publish(params(domain="a.test.", records=records), check_mode=False)
+    assert result["zones"] == ["a.test."]
