@@ -21,8 +21,12 @@ description:
   - Before anything is changed, the edits are tried on a scratch copy of main.cf and master.cf.
     A parameter name that Postfix does not know, or an edit C(postconf) refuses, fails the task
     there and the real configuration is never touched.
-  - After the change C(postfix check) runs; when it fails, main.cf and master.cf are restored
-    to what they were before the task, and the task fails with Postfix's message.
+  - C(postconf) writes each file anew, which would leave it C(0644) and owned by the user running
+    it; the module gives main.cf and master.cf their mode and owner back (a C(0640 root:postfix)
+    main.cf stays that).
+  - After the change C(postfix check) runs; when it or an edit fails, main.cf and master.cf get
+    their content, mode and owner back, and the task fails with Postfix's message. When the
+    roll-back cannot write either (an unwritable directory), the message gives both errors.
   - The module does not reload Postfix. Notify a handler on change (RV(reload_required));
     C(inet_interfaces) and C(inet_protocols) need a restart (RV(restart_required)).
 author: mailauth.hardening contributors (!UNKNOWN)
@@ -214,7 +218,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on
-from ansible_collections.mailauth.hardening.plugins.module_utils import _postconf
+from ansible_collections.mailauth.hardening.plugins.module_utils import _file_snapshot, _postconf
 
 CONFIG_FILES = ("main.cf", "master.cf")
 SBIN = ["/usr/sbin", "/usr/local/sbin", "/sbin"]
@@ -308,26 +312,20 @@ def try_on_copy(module, postconf, request, plan):
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def snapshot(config_dir):
-    saved = {}
-    for name in CONFIG_FILES:
-        with open(os.path.join(config_dir, name), "rb") as handle:
-            saved[name] = handle.read()
-    return saved
+def config_paths(config_dir):
+    return [os.path.join(config_dir, name) for name in CONFIG_FILES]
 
 
-def restore(module, config_dir, saved):
-    for name, content in saved.items():
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % name, dir=config_dir)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        module.atomic_move(tmp, os.path.join(config_dir, name))
-
-
-def roll_back(module, config_dir, saved, result, msg):
-    """Restore the saved files and fail: nothing changed, nothing to reload."""
-    restore(module, config_dir, saved)
-    result.update(changed=False, reload_required=False, restart_required=False, msg=msg)
+def roll_back(module, saved, result, msg):
+    """Restore the saved files (bytes, mode, owner) and fail with msg and, if any, the roll-back's own errors."""
+    failed = _file_snapshot.restore(saved)
+    if failed:
+        msg += (" The roll-back failed as well (%s), so main.cf or master.cf may hold part of the change: "
+                "compare `postconf -n` and `postconf -M` with what you expect and mend them by hand."
+                % "; ".join(failed))
+    else:
+        msg += " main.cf and master.cf were restored (content, mode and owner)."
+    result.update(changed=bool(failed), reload_required=False, restart_required=False, msg=msg)
     module.fail_json(**result)
 
 
@@ -362,6 +360,11 @@ def main():
     if not config_dir:
         rc, out, err = module.run_command([binary, "-h", "config_directory"], check_rc=True)
         config_dir = out.strip()
+    missing = [path for path in config_paths(config_dir) if not os.path.isfile(path)]
+    if missing:
+        module.fail_json(msg="config_dir: %s has no %s. Fix: point config_dir at a Postfix configuration directory "
+                         "(the one `postconf -h config_directory` names, normally /etc/postfix)."
+                         % (config_dir, " and no ".join(os.path.basename(path) for path in missing)))
     postconf = Postconf(module, binary, config_dir)
     result = dict(changed=False, commands=[], reload_required=False, restart_required=False, config_dir=config_dir)
 
@@ -380,18 +383,23 @@ def main():
     if module.check_mode:
         module.exit_json(**result)
 
-    saved = snapshot(config_dir)
+    try:
+        saved = _file_snapshot.snapshot(config_paths(config_dir))
+    except OSError as err:
+        module.fail_json(msg="config_dir: cannot read %s (nothing was changed): %s" % (err.filename, err.strerror),
+                         **dict(result, changed=False))
     for args in plan.commands:
         error = postconf.run(args)
         if error:
-            roll_back(module, config_dir, saved, result, "postconf %s failed; main.cf and master.cf were restored: %s"
-                      % (shlex.join(args), error))
+            roll_back(module, saved, result, "postconf %s failed: %s." % (shlex.join(args), error))
+    # postconf writes a new file: the old one's mode and owner (0640 root:postfix) go with it.
+    for failed in _file_snapshot.keep_attributes(saved):
+        module.warn("could not give back the mode and owner of %s." % failed)
     if module.params["postfix_check"]:
         postfix = module.get_bin_path("postfix", required=True, opt_dirs=SBIN)
         rc, output = run_with_terminal([postfix, "-c", config_dir, "check"])
         if rc != 0:
-            roll_back(module, config_dir, saved, result,
-                      "postfix check failed after the change; main.cf and master.cf were restored. Postfix says: %s"
+            roll_back(module, saved, result, "postfix check failed after the change. Postfix says: %s."
                       % (output or "exit status %d (no message)" % rc))
     module.exit_json(**result)
 
