@@ -268,16 +268,17 @@ def read_settings(cli):
 
 # --- wanted state --------------------------------------------------------------------------------
 
-def plesk_zone(entry, field):
+def plesk_zone(entry, field, dqs_key=None):
     """A DNSBL entry (text or {zone, reply, dqs_key}) -> Plesk's ``zone[=filter]`` item.
 
     The Spamhaus reply-filter rule of _dnsbl applies: Plesk hands the item to Postfix as
     ``reject_rbl_client ITEM`` [seen]. Plesk has no weights; positive ones are ignored.
+    ``dqs_key`` moves public Spamhaus zones without a key of their own to the Data Query Service.
     """
-    site = build_site(entry, field)
+    site = build_site(entry, field, dqs_key or None)
     if site.allowlist:
         raise InputError(field, "%s has a negative weight (an allowlist); Plesk's DNSBL protection only blocks."
-                         % site.zone, "leave allowlists out of dnsbl_zones.")
+                         % site.shown, "leave allowlists out of dnsbl_zones.")
     return site.zone + ("=" + site.reply if site.reply else "")
 
 
@@ -289,7 +290,8 @@ def wanted_settings(params):
         if value is None:
             continue
         if name == "dnsbl_zones":
-            value = _unique([plesk_zone(entry, "dnsbl_zones[%d]" % i) for i, entry in enumerate(value)])
+            value = _unique([plesk_zone(entry, "dnsbl_zones[%d]" % i, params.get("dqs_key"))
+                             for i, entry in enumerate(value)])
         elif name == "spf_mode" and value not in SPF_MODES:
             raise InputError("spf_mode", "%r is not one of Plesk's SPF modes." % value,
                              "use one of: %s." % ", ".join(SPF_MODES))

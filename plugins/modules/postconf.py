@@ -118,8 +118,11 @@ options:
     default: true
   mask_values:
     description:
-      - Strings to hide in the results, diff and messages, for example a Spamhaus DQS key that is
-        part of a DNSBL zone name. They are still written to main.cf.
+      - Strings to hide in the results, diff and messages (and the target's log of the module's
+        arguments). They are still written to main.cf.
+      - Spamhaus DQS keys in zone names (C(KEY.zen.dq.spamhaus.net)) are hidden without being listed
+        here, in what the task sets and in what main.cf and master.cf already hold; listing them
+        keeps them out of the target's log as well.
     type: list
     elements: str
     default: []
@@ -217,7 +220,8 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on
+from ansible_collections.mailauth.hardening.plugins.module_utils._dnsbl import dqs_keys
+from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, hide
 from ansible_collections.mailauth.hardening.plugins.module_utils import _file_snapshot, _postconf
 
 CONFIG_FILES = ("main.cf", "master.cf")
@@ -351,6 +355,8 @@ def main():
         ),
         supports_check_mode=True,
     )
+    # A Spamhaus DQS key rides in a DNSBL zone name; hidden like mask_values, without being named.
+    hide(module, dqs_keys([module.params["parameters"], module.params["service_parameters"]]))
     with fail_json_on(module):
         request = _postconf.parse_request(module.params["parameters"], module.params["services"],
                                           module.params["service_parameters"])
@@ -369,6 +375,7 @@ def main():
     result = dict(changed=False, commands=[], reload_required=False, restart_required=False, config_dir=config_dir)
 
     state = read_state(postconf)
+    hide(module, dqs_keys([dict(state.parameters), dict(state.service_parameters)]))
     with fail_json_on(module, result=result):
         plan = _postconf.plan(request, state, read_defaults(postconf, _postconf.default_names(request, state)))
         if plan.commands:

@@ -1,5 +1,8 @@
 """plesk_mail_settings and plesk_domain_dkim through ansible-playbook, against the Plesk test double."""
 import base64
+import json
+
+import pytest
 
 from cryptography.hazmat.primitives import serialization
 # plesk_double is a fixture: importing it is using it.
@@ -92,6 +95,36 @@ def test_zones_are_replaced_exactly(plesk_double, run_playbook):
                                  extra_env=plesk_double.env)
     assert rc == 0, out
     assert plesk_double.mail_settings()["rbl_server"] == "keep.example.net;new.example.net"
+
+
+DQS_KEY = "dqskeyofthisaccount0123456"
+OLD_DQS_KEY = "formerkeyofthisaccount9876"
+
+
+@pytest.mark.parametrize("zones, extra", [
+    ('[{zone: zen.spamhaus.org, reply: "127.0.0.[2..11]", dqs_key: %s}]' % DQS_KEY, {}),
+    ('["%s.zen.dq.spamhaus.net=127.0.0.[2..11]"]' % DQS_KEY, {}),
+    ('["zen.spamhaus.org=127.0.0.[2..11]"]', {"dqs_key": DQS_KEY}),
+])
+def test_a_dqs_key_shows_nowhere_even_at_vvv(plesk_double, run_playbook, zones, extra):
+    plesk_double.admin("set-setting", "rbl_server", "%s.zen.dq.spamhaus.net=127.0.0.[2..11]" % OLD_DQS_KEY)
+    rc, data, out = run_playbook(mail_task(dnsbl_enabled="true", dnsbl_zones=zones, **extra), "-vvv", diff=True,
+                                 extra_env=plesk_double.env)
+    assert rc == 0, out
+    result = task_results(data)
+    assert result["changed"] and result["settings"]["dnsbl_zones"] == ["********.zen.dq.spamhaus.net=127.0.0.[2..11]"]
+    assert any("--add-maps-zone ********.zen.dq.spamhaus.net" in c for c in result["commands"])
+    assert any("--remove-maps-zone ********.zen.dq.spamhaus.net" in c for c in result["commands"])
+    for key in (DQS_KEY, OLD_DQS_KEY):
+        assert key not in out and key not in json.dumps(data)
+    assert plesk_double.mail_settings()["rbl_server"] == "%s.zen.dq.spamhaus.net=127.0.0.[2..11]" % DQS_KEY
+
+
+def test_a_dqs_key_in_a_refused_zone_is_not_shown(plesk_double, run_playbook):
+    rc, data, out = run_playbook(mail_task(dnsbl_zones='["%s.zen.dq.spamhaus.net"]' % DQS_KEY), "-vvv",
+                                 extra_env=plesk_double.env)
+    assert rc != 0 and task_results(data)["msg"].startswith("dnsbl_zones[0]: ********.zen.dq.spamhaus.net has no reply")
+    assert DQS_KEY not in out and plesk_double.changing_calls() == []
 
 
 def test_missing_option_fails_naming_setting_and_panel(plesk_double, run_playbook):

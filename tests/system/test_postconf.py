@@ -316,3 +316,17 @@ def test_a_roll_back_that_cannot_write_reports_both_errors(postconf_task, config
     assert "The roll-back failed as well (%s: Operation not permitted)" % master in result["msg"]
     assert "compare `postconf -n` and `postconf -M`" in result["msg"]
     assert result["changed"]
+
+
+def test_a_dqs_key_is_hidden_without_mask_values_and_when_main_cf_already_holds_one(run_playbook, config_dir):
+    key, old_key = "dqskeyofthisaccount0123456", "formerkeyofthisaccount9876"
+    postconf(config_dir, "-e", "postscreen_dnsbl_sites=%s.zen.dq.spamhaus.net=127.0.0.[2..11]*3" % old_key)
+    options = {"parameters": {"postscreen_dnsbl_sites": ["%s.zen.dq.spamhaus.net=127.0.0.[2..11]*3" % key]}}
+    args = textwrap.indent("\n".join("%s: %s" % (k, json.dumps(v)) for k, v in options.items()), " " * 8)
+    rc, data, output = run_playbook(PLAY.format(python=sys.executable, config_dir=config_dir, args=args), "-vvv",
+                                    diff=True)
+    assert rc == 0, output
+    result = data["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    assert result["diff"][0]["before"] == "postscreen_dnsbl_sites = ********.zen.dq.spamhaus.net=127.0.0.[2..11]*3\n"
+    assert key not in output and old_key not in output
+    assert key in value(config_dir, "postscreen_dnsbl_sites")
