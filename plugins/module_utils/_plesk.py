@@ -342,8 +342,9 @@ def find_option(name, available, overrides):
     override = (overrides or {}).get(name)
     if override:
         if override not in available:
-            raise PleskError("cli_options.%s names %s, but `plesk bin mailserver --help` on this server does not "
-                             "list it." % (name, override))
+            raise PleskError("cli_options.%s: names %s, but `plesk bin mailserver --help` on this server does not "
+                             "list it. Fix: name an option the help text lists, or drop it to let the module look "
+                             "for the known spellings." % (name, override))
         return override
     for candidate in OPTION_CANDIDATES[name]:
         if candidate in available:
@@ -450,11 +451,12 @@ def read_domain_dkim(cli, domain):
     """{'signing': bool, 'selector': str} for a domain with a mail service; PleskError otherwise."""
     rows = cli.query(domain_dkim_query(domain))
     if not rows:
-        raise PleskError("%s is not a domain on this Plesk server (no row in psa.domains). Add it in Plesk first, "
-                         "or check the spelling (an internationalised name is given as its xn-- form)." % domain)
+        raise PleskError("domain: %s is not a domain on this Plesk server (no row in psa.domains). Fix: add it in "
+                         "Plesk first, or check the spelling (an internationalised name is given as its xn-- form)."
+                         % domain)
     if all(len(row) < 2 or row[1] is None for row in rows):
-        raise PleskError("%s has no mail service in Plesk, so there is nothing to sign. Switch mail on for it "
-                         "(Websites & Domains > %s > Mail Settings) or leave it out." % (domain, domain))
+        raise PleskError("domain: %s has no mail service in Plesk, so there is nothing to sign. Fix: switch mail on "
+                         "for it (Websites & Domains > %s > Mail Settings) or leave it out." % (domain, domain))
     params = dict((row[2], row[3]) for row in rows if len(row) >= 4 and row[2] is not None)
     signing = decode_setting(Setting("signing", "domain_keys_sign", "bool", False), params.get("domain_keys_sign"))
     return {"signing": signing, "selector": params.get("activeDkimSelector") or DKIM_SELECTOR}

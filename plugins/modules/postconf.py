@@ -320,8 +320,14 @@ def config_paths(config_dir):
     return [os.path.join(config_dir, name) for name in CONFIG_FILES]
 
 
-def roll_back(module, saved, result, msg):
-    """Restore the saved files (bytes, mode, owner) and fail with msg and, if any, the roll-back's own errors."""
+def changed_fields(plan):
+    """The options a plan changes, as the task names them (parameters.NAME, services.NAME/TYPE, ...)."""
+    return (["parameters.%s" % name for name in plan.parameters] + ["services.%s" % key for key in plan.services]
+            + ["service_parameters.%s" % key for key in plan.service_parameters])
+
+
+def roll_back(module, saved, result, plan, msg, fix):
+    """Restore the saved files (bytes, mode, owner) and fail naming the fields, msg, the roll-back's own errors and fix."""
     failed = _file_snapshot.restore(saved)
     if failed:
         msg += (" The roll-back failed as well (%s), so main.cf or master.cf may hold part of the change: "
@@ -329,7 +335,8 @@ def roll_back(module, saved, result, msg):
                 % "; ".join(failed))
     else:
         msg += " main.cf and master.cf were restored (content, mode and owner)."
-    result.update(changed=bool(failed), reload_required=False, restart_required=False, msg=msg)
+    result.update(changed=bool(failed), reload_required=False, restart_required=False,
+                  msg="%s: %s Fix: %s" % (", ".join(changed_fields(plan)), msg, fix))
     module.fail_json(**result)
 
 
@@ -398,7 +405,8 @@ def main():
     for args in plan.commands:
         error = postconf.run(args)
         if error:
-            roll_back(module, saved, result, "postconf %s failed: %s." % (shlex.join(args), error))
+            roll_back(module, saved, result, plan, "postconf %s failed: %s." % (shlex.join(args), error),
+                      "mend what postconf names (config_dir and its files must be writable), then run again.")
     # postconf writes a new file: the old one's mode and owner (0640 root:postfix) go with it.
     for failed in _file_snapshot.keep_attributes(saved):
         module.warn("could not give back the mode and owner of %s." % failed)
@@ -406,8 +414,9 @@ def main():
         postfix = module.get_bin_path("postfix", required=True, opt_dirs=SBIN)
         rc, output = run_with_terminal([postfix, "-c", config_dir, "check"])
         if rc != 0:
-            roll_back(module, saved, result, "postfix check failed after the change. Postfix says: %s."
-                      % (output or "exit status %d (no message)" % rc))
+            roll_back(module, saved, result, plan, "postfix check failed after the change. Postfix says: %s."
+                      % (output or "exit status %d (no message)" % rc),
+                      "mend the value Postfix names, then run again.")
     module.exit_json(**result)
 
 

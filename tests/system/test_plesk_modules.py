@@ -214,8 +214,8 @@ def test_domain_dkim_disable_keeps_the_key(plesk_double, run_playbook):
 
 def test_domain_dkim_failures(plesk_double, run_playbook):
     plesk_double.admin("add-domain", "web.test", "--no-mail")
-    cases = [("nope.test", "nope.test is not a domain on this Plesk server"),
-             ("web.test", "web.test has no mail service in Plesk")]
+    cases = [("nope.test", "domain: nope.test is not a domain on this Plesk server"),
+             ("web.test", "domain: web.test has no mail service in Plesk")]
     for domain, words in cases:
         rc, data, out = run_playbook(dkim_task(domain, keys_dir=plesk_double.keys_dir), extra_env=plesk_double.env)
         assert rc != 0 and task_results(data)["msg"].startswith(words), out

@@ -269,8 +269,8 @@ def test_a_roll_back_restores_content_mode_and_owner(postconf_task, config_dir, 
     before = digest(config_dir)
     rc, result, output = postconf_task({"parameters": {"inet_protocols": "bogus"},
                                         "services": [{"name": "smtp", "type": "inet", "process_limit": 50}]})
-    assert rc != 0 and "postfix check failed" in result["msg"]
-    assert "restored (content, mode and owner)" in result["msg"]
+    assert rc != 0 and result["msg"].startswith("parameters.inet_protocols, services.smtp/inet: postfix check failed")
+    assert "restored (content, mode and owner)" in result["msg"] and "Fix: mend the value Postfix names" in result["msg"]
     assert digest(config_dir) == before and attributes(config_dir) == postfix_owned
 
 
@@ -279,8 +279,9 @@ def test_an_unwritable_directory_gives_postconfs_own_error(postconf_task, config
     unwritable(config_dir)
     rc, result, output = postconf_task({"parameters": {"smtpd_helo_required": True}})
     assert rc != 0 and "Traceback" not in output and "MODULE FAILURE" not in output
-    assert result["msg"].startswith("postconf -e smtpd_helo_required=yes failed: "), result["msg"]
+    assert result["msg"].startswith("parameters.smtpd_helo_required: postconf -e smtpd_helo_required=yes failed: ")
     assert "Operation not permitted" in result["msg"] and "were restored" in result["msg"]
+    assert "Fix: mend what postconf names" in result["msg"]
     assert not result["changed"]
     assert digest(config_dir) == before and attributes(config_dir) == postfix_owned
 
@@ -312,7 +313,8 @@ def test_a_roll_back_that_cannot_write_reports_both_errors(postconf_task, config
     if rc == 0:
         pytest.skip("the watcher was too slow to catch the moment between the two edits")
     assert "Traceback" not in output and "MODULE FAILURE" not in output
-    assert result["msg"].startswith("postconf -e smtpd_helo_required=yes failed: "), result["msg"]
+    assert result["msg"].startswith("parameters.smtpd_helo_required, services.smtp/inet: postconf -e "
+                                    "smtpd_helo_required=yes failed: "), result["msg"]
     assert "The roll-back failed as well (%s: Operation not permitted)" % master in result["msg"]
     assert "compare `postconf -n` and `postconf -M`" in result["msg"]
     assert result["changed"]

@@ -218,8 +218,8 @@ def test_find_option_prefers_the_override_then_the_first_candidate():
 def test_override_that_help_does_not_list_fails():
     with pytest.raises(plesk.PleskError) as err:
         plesk.find_option("spf_mode", {"--set-spf-behavior"}, {"spf_mode": "--nope"})
-    assert str(err.value) == ("cli_options.spf_mode names --nope, but `plesk bin mailserver --help` on this server "
-                              "does not list it.")
+    assert str(err.value).startswith("cli_options.spf_mode: names --nope, but `plesk bin mailserver --help` on this "
+                                     "server does not list it. Fix: name an option the help text lists")
 
 
 def test_plan_for_the_recommended_settings_on_a_fresh_server():
@@ -360,13 +360,13 @@ def test_domain_without_dkim_parameters_reads_as_not_signing_with_selector_defau
 def test_unknown_domain_message():
     with pytest.raises(plesk.PleskError) as err:
         plesk.read_domain_dkim(cli(domain_rows()), "example.test")
-    assert str(err.value).startswith("example.test is not a domain on this Plesk server (no row in psa.domains).")
+    assert str(err.value).startswith("domain: example.test is not a domain on this Plesk server (no row in psa.domains).")
 
 
 def test_domain_without_mail_service_message():
     with pytest.raises(plesk.PleskError) as err:
         plesk.read_domain_dkim(cli(domain_rows(("3", "NULL", "NULL", "NULL"))), "example.test")
-    assert str(err.value).startswith("example.test has no mail service in Plesk, so there is nothing to sign.")
+    assert str(err.value).startswith("domain: example.test has no mail service in Plesk, so there is nothing to sign.")
 
 
 def test_domain_pref_argv():

@@ -121,12 +121,12 @@ def test_signing_not_allowed_server_wide_fails_but_only_warns_in_check_mode(run)
 
 def test_unknown_domain_fails(run):
     result, canned = run(answers(rows()))
-    assert result["failed"] and result["msg"].startswith("example.test is not a domain on this Plesk server")
+    assert result["failed"] and result["msg"].startswith("domain: example.test is not a domain on this Plesk server")
 
 
 def test_domain_without_mail_fails(run):
     result, canned = run(answers(rows(("3", "NULL", "NULL", "NULL"))))
-    assert result["failed"] and result["msg"].startswith("example.test has no mail service in Plesk")
+    assert result["failed"] and result["msg"].startswith("domain: example.test has no mail service in Plesk")
 
 
 def test_invalid_domain_fails_before_plesk_is_asked(run):
