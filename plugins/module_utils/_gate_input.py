@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc import POLICIES
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError, kind_of
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import is_hostname
 
 # What every plan of the harden_plan filter carries, and what each gate reads of it.
@@ -29,13 +29,13 @@ PLANS_FIX = ('pass the plans of the harden_plan filter (domains: "{{ mailauth_pl
 PENDING_FIX = 'pass the pending list of the hold step (domains: "{{ hold.pending }}")'
 
 
-def _type_name(value):
-    return type(value).__name__
+def _a(kind):
+    return kind if kind in ("null", "text") else "a " + kind
 
 
 def _mapping(value, field, fix):
     if not isinstance(value, dict):
-        raise InputError(field, "is a %s, not a mapping." % _type_name(value), fix + ".")
+        raise InputError(field, "is %s, not a mapping." % _a(kind_of(value)), fix + ".")
     return value
 
 
@@ -53,7 +53,7 @@ def _name(value, field):
 
 def _list(value, field, elements):
     if not isinstance(value, list):
-        raise InputError(field, "is a %s, not a list of %s." % (_type_name(value), elements),
+        raise InputError(field, "is %s, not a list of %s." % (_a(kind_of(value)), elements),
                          "write a YAML list (an empty one when there are none).")
     return value
 

@@ -150,8 +150,10 @@ def published_stage(name, views):
         try:
             values = lookup("_dmarc." + name, "TXT")
         except LookupFailure as err:
-            raise GateDnsError("DMARC gate: cannot read _dmarc.%s from %s (%s); without it the gate cannot tell "
-                               "whether publishing would raise the domain's DMARC stage." % (name, label, err))
+            raise GateDnsError("nameservers: the DMARC gate cannot read _dmarc.%s from %s (%s); without it the gate "
+                               "cannot tell whether publishing would raise the domain's DMARC stage, so it stays "
+                               "closed. Fix: make the name servers answer (or give nameservers or resolvers that "
+                               "do), then run again." % (name, label, err))
         text, _missing = find_dmarc(values, name)
         seen[label] = text
         if text is None:

@@ -355,10 +355,10 @@ def find_option(name, available, overrides):
 def missing_options_message(missing):
     """One message naming every setting that cannot be changed, and where to change it by hand."""
     parts = ["%s (looked for %s)" % (name, ", ".join(OPTION_CANDIDATES[name])) for name in missing]
-    return ("`plesk bin mailserver --help` on this server offers no option to change %s. Nothing was changed. "
-            "Change it in Plesk under %s, or, if the help text lists the option under another name, give it "
+    return ("%s: `plesk bin mailserver --help` on this server offers no option to change %s. Nothing was changed. "
+            "Fix: change it in Plesk under %s, or, if the help text lists the option under another name, give it "
             "with cli_options (e.g. cli_options: {%s: --the-option})."
-            % ("; ".join(parts), PANEL_PATH, missing[0]))
+            % (", ".join(missing), "; ".join(parts), PANEL_PATH, missing[0]))
 
 
 def _value(setting_name, value):
@@ -467,8 +467,8 @@ def domain_pref_argv(domain, signing):
 
 
 def signing_not_allowed_message(domain):
-    return ("DKIM signing is not allowed server-wide on this Plesk (%s: allow signing outgoing mail), so %s "
-            "cannot sign. Run mailauth.hardening.plesk_mail_settings with dkim_sign: true first."
+    return ("state: DKIM signing is not allowed server-wide on this Plesk (%s: allow signing outgoing mail), so %s "
+            "cannot sign. Fix: run mailauth.hardening.plesk_mail_settings with dkim_sign: true first."
             % (PANEL_PATH, domain))
 
 
@@ -479,7 +479,8 @@ def dkim_record_from_pem(pem, path):
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as err:
         # Never echo the file: the message names the path and the kind of problem only.
-        raise PleskError("%s is not a PEM private key this module can read (%s). Plesk writes an unencrypted "
-                         "PEM RSA key there." % (path, type(err).__name__))
+        raise PleskError("keys_dir: %s is not a PEM private key this module can read (%s). Plesk writes an "
+                         "unencrypted PEM RSA key there. Fix: check keys_dir, or switch signing off and on in Plesk "
+                         "to make it write the key again." % (path, type(err).__name__))
     key_type = key_type_of(key)
     return key_type, build_dkim_record(key_type, public_key_b64(key))

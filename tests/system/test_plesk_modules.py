@@ -222,4 +222,4 @@ def test_domain_dkim_failures(plesk_double, run_playbook):
     plesk_double.admin("add-domain", "example.test")
     plesk_double.admin("set-setting", "domain_keys_sign", "false")
     rc, data, out = run_playbook(dkim_task("example.test", keys_dir=plesk_double.keys_dir), extra_env=plesk_double.env)
-    assert rc != 0 and task_results(data)["msg"].startswith("DKIM signing is not allowed server-wide"), out
+    assert rc != 0 and task_results(data)["msg"].startswith("state: DKIM signing is not allowed server-wide"), out

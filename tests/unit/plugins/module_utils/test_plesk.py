@@ -272,7 +272,7 @@ def test_missing_option_fails_naming_setting_and_panel_before_anything_runs():
     with pytest.raises(plesk.PleskError) as err:
         plesk.plan_changes(state(), {"spf_mode": "reject_fail", "dnsbl_enabled": True}, SEEN_HELP)
     message = str(err.value)
-    assert message.startswith("`plesk bin mailserver --help` on this server offers no option to change spf_mode "
+    assert message.startswith("spf_mode: `plesk bin mailserver --help` on this server offers no option to change spf_mode "
                               "(looked for --set-spf-behavior, --spf-behavior, --set-spf-mode, --spf-mode).")
     assert "Nothing was changed." in message and PANEL in message and "cli_options: {spf_mode: --the-option}" in message
 
@@ -377,7 +377,7 @@ def test_domain_pref_argv():
 
 def test_signing_not_allowed_message():
     message = plesk.signing_not_allowed_message("example.test")
-    assert message.startswith("DKIM signing is not allowed server-wide on this Plesk (%s" % PANEL)
+    assert message.startswith("state: DKIM signing is not allowed server-wide on this Plesk (%s" % PANEL)
     assert "dkim_sign: true" in message
 
 
@@ -394,7 +394,8 @@ def test_unreadable_key_message_names_the_path_and_not_the_content():
     secret = b"-----BEGIN RSA PRIVATE KEY-----\nTOPSECRETGARBAGE\n-----END RSA PRIVATE KEY-----\n"
     with pytest.raises(plesk.PleskError) as err:
         plesk.dkim_record_from_pem(secret, "/etc/domainkeys/example.test/default")
-    assert str(err.value).startswith("/etc/domainkeys/example.test/default is not a PEM private key this module can read")
+    assert str(err.value).startswith("keys_dir: /etc/domainkeys/example.test/default is not a PEM private key this module can "
+                                     "read")
     assert "TOPSECRET" not in str(err.value)
 
 
