@@ -13,7 +13,8 @@ A test module lists its cases (``Case``) and parametrizes one test per case over
 
 ``check_outcome`` then asserts for one case: the task failed; its message names the field
 (``FIELD: ``) and carries the fix; nothing changed; no secret (the Spamhaus DQS key, a private
-key in the case's files, the case's own ``secrets``) shows in its result, diff or the -vvv output.
+key in the case's files, the case's own ``secrets``) shows in its result, diff or its part of the
+-vvv output. ``check_run`` asserts the same of the whole -vvv run.
 
 Secrets reach the play the way an inventory passes them (Vault variables): from an extra-vars
 file, referenced by templates, so the play text itself holds none.
@@ -132,6 +133,18 @@ def _play(cases, directories, doubles):
              "vars": {"ansible_python_interpreter": sys.executable}, "tasks": tasks}]
 
 
+def _task_segments(output):
+    """{task name: its part of the default callback's output}, from its TASK [...] line to the next."""
+    segments, name = {}, None
+    for line in output.splitlines(True):
+        header = re.match(r"^TASK \[(.*?)\]", line)
+        if header or line.startswith("PLAY RECAP"):
+            name = header.group(1) if header else None
+        if name is not None:
+            segments[name] = segments.get(name, "") + line
+    return segments
+
+
 def hostile_run(cases, workdir, run_playbook):
     """Run every case (see the module text) through the run_playbook fixture; return {case id: outcome}."""
     workdir = Path(workdir)
@@ -158,12 +171,13 @@ def hostile_run(cases, workdir, run_playbook):
                                               extra_env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
     assert data is not None, results_output[-3000:]
     tasks = dict((task["task"]["name"], task["hosts"].get("localhost")) for task in data["plays"][0]["tasks"])
+    segments = _task_segments(verbose_output)
     outcomes = {}
     for case in cases:
         outcomes[case.id] = {
             "result": tasks.get(case.id), "before": before[case.id],
             "after": (_files(directories[case.id]), _double_state(doubles.get(case.id))),
-            "private_key_lines": keys[case.id], "output": results_output + verbose_output,
+            "private_key_lines": keys[case.id], "output": segments.get(case.id, ""), "run_output": verbose_output,
             "directory": directories[case.id]}
     return outcomes
 
@@ -181,9 +195,18 @@ def check_outcome(case, outcome):
         "%s: the message lacks the fix %r: %s" % (case.id, case.fix, msg)
     assert not result.get("changed"), case.id
     assert outcome["after"] == outcome["before"], "%s changed its files or database" % case.id
+    assert outcome["output"], "%s: no -vvv output of its own" % case.id
     shown = json.dumps(result) + outcome["output"]
     for secret in [DQS_KEY] + case.secrets + outcome["private_key_lines"]:
         assert secret not in shown, "%s: a secret shows: %s..." % (case.id, secret[:12])
+
+
+def check_run(outcomes):
+    """No secret anywhere in the whole -vvv run either (the play's start and its recap included)."""
+    run_output = next(iter(outcomes.values()))["run_output"]
+    for outcome in outcomes.values():
+        for secret in [DQS_KEY] + outcome["private_key_lines"]:
+            assert secret not in run_output, "a secret shows in the run: %s..." % secret[:12]
 
 
 def outcomes_once(cache, cases, tmp_path_factory, run_playbook):

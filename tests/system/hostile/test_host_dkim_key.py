@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from hostile.host_harness import Case, check_outcome, outcomes_once
+from hostile.host_harness import Case, check_outcome, check_run, outcomes_once
 
 NOBODY = pwd.getpwnam("nobody")
 
@@ -127,3 +127,7 @@ def outcomes(tmp_path_factory, run_playbook):
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_hostile_dkim_key(case, outcomes):
     check_outcome(case, outcomes[case.id])
+
+
+def test_hostile_dkim_key_run_shows_no_secret(outcomes):
+    check_run(outcomes)

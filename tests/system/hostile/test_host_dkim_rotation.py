@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from hostile.host_harness import Case, check_outcome, outcomes_once
+from hostile.host_harness import Case, check_outcome, check_run, outcomes_once
 
 SELECTORS = [{"domain": "example.com", "selector": "s1", "type": "rsa", "bits": 2048}]
 NOW = "2026-11-01T10:00:00Z"
@@ -87,3 +87,7 @@ def outcomes(tmp_path_factory, run_playbook):
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_hostile_dkim_rotation(case, outcomes):
     check_outcome(case, outcomes[case.id])
+
+
+def test_hostile_dkim_rotation_run_shows_no_secret(outcomes):
+    check_run(outcomes)

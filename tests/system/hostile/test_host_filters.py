@@ -3,7 +3,7 @@ dkim_rotation_plan. Each fails the task naming the variable (or entry) and the f
 DQS key or another secret it was handed."""
 import pytest
 
-from hostile.host_harness import Case, check_outcome, outcomes_once
+from hostile.host_harness import Case, check_outcome, check_run, outcomes_once
 
 DOMAIN = {"name": "example.com", "dns": {"provider": "rfc2136", "zone": "example.com"}, "dkim": [{"selector": "s1"}]}
 KEY = {"domain": "example.com", "selector": "s1", "dns_name": "s1._domainkey.example.com",
@@ -111,3 +111,7 @@ def outcomes(tmp_path_factory, run_playbook):
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_hostile_filter(case, outcomes):
     check_outcome(case, outcomes[case.id])
+
+
+def test_hostile_filter_run_shows_no_secret(outcomes):
+    check_run(outcomes)

@@ -5,7 +5,7 @@ or crashed ('str' object has no attribute 'get', Module failed: 'dns').
 """
 import pytest
 
-from hostile.host_harness import Case, check_outcome, outcomes_once
+from hostile.host_harness import Case, check_outcome, check_run, outcomes_once
 
 D = "example.com"
 RECORD = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
@@ -76,3 +76,7 @@ def outcomes(tmp_path_factory, run_playbook):
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_hostile_mail_gate(case, outcomes):
     check_outcome(case, outcomes[case.id])
+
+
+def test_hostile_mail_gate_run_shows_no_secret(outcomes):
+    check_run(outcomes)

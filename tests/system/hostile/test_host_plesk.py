@@ -5,7 +5,7 @@ Plesk "wrote" must come out of the run unchanged.
 """
 import pytest
 
-from hostile.host_harness import Case, check_outcome, outcomes_once
+from hostile.host_harness import Case, check_outcome, check_run, outcomes_once
 
 SPAMHAUS = "zen.spamhaus.org=127.0.0.[2..11]"
 JUNK_KEY_LINE = "SECRETJUNKbm90IGEga2V5IGJ1dCBpdCBtdXN0IG5ldmVyIHNob3cgYW55d2hlcmUgZWl0aGVy"
@@ -100,3 +100,7 @@ def outcomes(tmp_path_factory, run_playbook):
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_hostile_plesk(case, outcomes):
     check_outcome(case, outcomes[case.id])
+
+
+def test_hostile_plesk_run_shows_no_secret(outcomes):
+    check_run(outcomes)

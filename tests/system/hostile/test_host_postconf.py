@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from hostile.host_harness import Case, check_outcome, outcomes_once
+from hostile.host_harness import Case, check_outcome, check_run, outcomes_once
 
 pytestmark = pytest.mark.skipif(not shutil.which("postfix", path="/usr/sbin:/usr/bin:/sbin"),
                                 reason="Postfix is not installed (lab/lab.sh deps installs it)")
@@ -100,3 +100,7 @@ def outcomes(tmp_path_factory, run_playbook):
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_hostile_postconf(case, outcomes):
     check_outcome(case, outcomes[case.id])
+
+
+def test_hostile_postconf_run_shows_no_secret(outcomes):
+    check_run(outcomes)
