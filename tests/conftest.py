@@ -58,6 +58,15 @@ def ansible_environment():
     return ansible_env()
 
 
+def callback_json(stdout):
+    """The json callback's document; with -v... Ansible's verbose lines come first on stdout."""
+    start = 0 if stdout.startswith("{") else stdout.find("\n{\n") + 1
+    try:
+        return json.loads(stdout[start:]) if start or stdout.startswith("{") else None
+    except ValueError:
+        return None
+
+
 @pytest.fixture
 def run_playbook(tmp_path):
     """Run a playbook text on localhost; return (returncode, parsed json callback output, raw stdout)."""
@@ -70,10 +79,6 @@ def run_playbook(tmp_path):
         cmd += ["--diff"] if diff else []
         cmd += list(args)
         proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(**(extra_env or {})), check=False)
-        try:
-            data = json.loads(proc.stdout)
-        except ValueError:
-            data = None
-        return proc.returncode, data, proc.stdout + proc.stderr
+        return proc.returncode, callback_json(proc.stdout), proc.stdout + proc.stderr
 
     return run

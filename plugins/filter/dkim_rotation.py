@@ -27,14 +27,17 @@ def _plain(value):
 def dkim_rotation_plan(reports, step, hosts, options=None, key_records=None):
     """One step of the fleet plan from the hosts' dkim_rotation results (a list in ``hosts`` order)."""
     if step not in STEPS:
-        raise AnsibleFilterError("dkim_rotation_plan: step must be one of %s, not %r." % (", ".join(STEPS), step))
+        raise AnsibleFilterError("step: must be one of %s, not %r. Fix: name one of them." % (", ".join(STEPS), step))
     hosts = [str(h) for h in _plain(hosts)]
     reports = _plain(reports)
     if not isinstance(reports, list) or len(reports) != len(hosts):
-        raise AnsibleFilterError("dkim_rotation_plan: give one report per host, in the order of the hosts.")
+        raise AnsibleFilterError("reports: %s report(s) for %d host(s). Fix: give one dkim_rotation result per host, "
+                                 "in the order of the hosts." % (len(reports) if isinstance(reports, list) else "no",
+                                                                 len(hosts)))
     by_host = dict(zip(hosts, reports))
     options = _plain(options or {})
     try:
+        plan.check_reports(by_host, hosts)
         if step == "starts":
             return plan.start_requests(by_host, hosts, options, time.time())
         if step == "keys":

@@ -16,7 +16,7 @@ MODES = ("postscreen", "reject_rbl_client")
 def dnsbl_sites(entries, mode="postscreen", threshold=1, dqs_key=None, field="mailauth_dnsbl", threshold_field=None):
     """``[{zone, reply, weight, dqs_key}|"zone=filter*weight", ...]`` -> postscreen sites or restrictions."""
     if mode not in MODES:
-        raise AnsibleFilterError("dnsbl_sites: mode must be one of %s, not %r." % (", ".join(MODES), mode))
+        raise AnsibleFilterError("mode: must be one of %s, not %r. Fix: name one of them." % (", ".join(MODES), mode))
     # Ansible hands templated data in as subclasses; plain copies keep _dnsbl's type checks simple.
     entries = [dict(e) if isinstance(e, dict) else e for e in entries] if isinstance(entries, list) else entries
     try:

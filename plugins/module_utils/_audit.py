@@ -22,7 +22,7 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record im
     dkim_dns_name, inspect_dkim_record, public_key_b64, require_cryptography, validate_selector)
 from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc import (
     POLICIES, find_dmarc, parse_dmarc, report_auth_names, report_destinations, validate_dmarc)
-from ansible_collections.mailauth.hardening.plugins.module_utils._dnsbl import build_site, filter_matches
+from ansible_collections.mailauth.hardening.plugins.module_utils._dnsbl import build_site, filter_matches, mask_dqs
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._findings import SEVERITIES, Finding
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import (
@@ -147,15 +147,17 @@ def domain_spec(data, field):
     return spec
 
 
-def dnsbl_sites(entries, field="dnsbl_zones"):
+def dnsbl_sites(entries, field="dnsbl_zones", dqs_key=None):
     """The blocklists to check, as ``_dnsbl.DnsblSite``; allowlists (negative weight) are left out.
 
     Entries use the collection's one DNSBL syntax (``mailauth_dnsbl`` items): a
-    string ``zone[=filter][*weight]`` or ``{zone, reply, weight, dqs_key}``.
+    string ``zone[=filter][*weight]`` or ``{zone, reply, weight, dqs_key}``; ``dqs_key`` moves
+    public Spamhaus zones without a key of their own to the Data Query Service. Findings name a
+    site by ``site.shown``, its zone with the key masked.
     """
     sites = []
     for index, entry in enumerate(entries or []):
-        site = build_site(entry, "%s[%d]" % (field, index))
+        site = build_site(entry, "%s[%d]" % (field, index), dqs_key or None)
         if site.weight > 0:
             sites.append(site)
     return sites
@@ -416,19 +418,19 @@ def _check_listing(audit, lookup, ip, site):
     try:
         answers = lookup(name, "A")
     except LookupFailure as err:
-        audit.add(Finding("dnsbl.listed", "warning", "%s could not be asked about %s: %s." % (site.zone, ip, _why(err)),
-                          "check that this machine's resolver reaches %s." % site.zone))
+        audit.add(Finding("dnsbl.listed", "warning", mask_dqs("%s could not be asked about %s: %s." % (site.zone, ip, _why(err))),
+                          "check that this machine's resolver reaches %s." % site.shown))
         return
     refused = [a for a in answers if a in DNSBL_REFUSED]
     if refused:
         audit.add(Finding("dnsbl.listed", "warning", "query refused by the DNSBL (public or open resolver?): %s "
-                          "answered %s for %s, which is an error code, not a listing." % (site.zone, refused[0], ip),
+                          "answered %s for %s, which is an error code, not a listing." % (site.shown, refused[0], ip),
                           "ask the DNSBL through your own resolver (not a public one), or use a Spamhaus DQS key."))
         return
     codes = [a for a in answers if ipaddress.ip_address(a) in DNSBL_ERROR_NET]
     if codes:
         audit.add(Finding("dnsbl.listed", "warning", "%s answered the error code %s for %s; the query was not "
-                          "understood, so the listing is unknown." % (site.zone, codes[0], ip),
+                          "understood, so the listing is unknown." % (site.shown, codes[0], ip),
                           "check the zone name (a domain list asked for an address?)."))
         return
     if site.reply:
@@ -443,9 +445,9 @@ def _check_listing(audit, lookup, ip, site):
         reasons = []
     reason = " Reason given: %s." % "; ".join(reasons) if reasons else ""
     audit.add(Finding("dnsbl.listed", "error", "sending address %s is listed on %s (answer %s).%s"
-                      % (ip, site.zone, ", ".join(listed), reason),
+                      % (ip, site.shown, ", ".join(listed), reason),
                       "find out why (open relay, compromised account, bad neighbours), fix it, then ask %s to "
-                      "delist %s." % (site.zone, ip)))
+                      "delist %s." % (site.shown, ip)))
 
 
 # ---------------------------------------------------------------- one domain, several servers

@@ -167,7 +167,9 @@ def parse_key_mode(mode):
     """The ``mode`` option as an int; refuse modes that would let others read or change the key.
 
     Only octal is accepted (``'0600'``, ``'0640'``, ``0o600``): a symbolic mode depends on
-    the file's current mode, which is the wrong thing to rely on for a secret.
+    the file's current mode, which is the wrong thing to rely on for a secret. YAML reads an
+    unquoted ``600`` as the decimal number six hundred (octal 1130); such a number is refused
+    with a message that says so, since its digits are what the user meant.
     """
     if isinstance(mode, bool):
         value = None
@@ -179,28 +181,80 @@ def parse_key_mode(mode):
     else:
         value = None
     if value is None or not 0 <= value <= 0o7777:
-        raise InputError("mode", "%r is not an octal file mode." % (mode,), "quote an octal mode, e.g. '0600'.")
+        _refuse_mode(mode, None, "is not an octal file mode.", "quote an octal mode, e.g. '0600'.")
     if value & 0o7000:
-        raise InputError("mode", "%04o sets setuid/setgid/sticky bits on a key file." % value, "use '0600'.")
+        _refuse_mode(mode, value, "sets setuid/setgid/sticky bits on a key file.", "use '0600'.")
     if value & 0o007:
-        raise InputError("mode", "%04o lets every local user at the private key." % value,
-                         "use '0600', or '0640' with group set to the signer's group.")
+        _refuse_mode(mode, value, "lets every local user at the private key.",
+                     "use '0600', or '0640' with group set to the signer's group.")
     if value & 0o020:
-        raise InputError("mode", "%04o lets the group change the private key." % value,
-                         "use '0600', or '0640' with group set to the signer's group.")
+        _refuse_mode(mode, value, "lets the group change the private key.",
+                     "use '0600', or '0640' with group set to the signer's group.")
     return value
 
 
-def directory_problem(st_mode, key_directory):
-    """Why a directory on the key's path is unsafe, or None.
+def _refuse_mode(mode, value, problem, fix):
+    """InputError for ``mode``; an unquoted YAML number whose digits look octal is named as such."""
+    if isinstance(mode, int) and not isinstance(mode, bool) and re.match(r"^[0-7]{3,4}$", str(mode)):
+        shown = "%04o, which %s" % (value, problem) if value is not None else "above 7777, no file mode at all."
+        quoted = "%04d" % mode
+        try:
+            parse_key_mode(quoted)
+            also = ""
+        except InputError:
+            also = " (as '%s' it would still be refused: a key file wants '0600', or '0640' with the signer's group)" \
+                % quoted
+        raise InputError("mode", "%d was read as a decimal number (YAML reads an unquoted %d as decimal, not "
+                         "octal); as a mode that is %s" % (mode, mode, shown),
+                         "quote the octal mode: mode: '%s'%s." % (quoted, also))
+    shown = "%r" % (mode,) if value is None else "%04o" % value
+    raise InputError("mode", "%s %s" % (shown, problem), fix)
 
-    The key's own directory must not be writable by group or others (they could swap
-    the key, as OpenDKIM's RequireSafeKeys also refuses); an ancestor must not be
-    writable by others unless it is sticky like /tmp (then nobody can rename our
-    entries away).
+
+# Kinds of node on the path to a key, as node_problem judges them.
+KEY_FILE, KEY_DIRECTORY, ANCESTOR = "key file", "key directory", "directory"
+
+
+def node_problem(kind, st_mode, uid, trusted, user_name, group_outsider):
+    """Why one node on the key's path lets someone other than root or the key's owner change the key, or None.
+
+    The rules of OpenDKIM's RequireSafeKeys (``dkimf_checkfsnode``, applied from / down to the
+    key; it refuses the key with "key data is not secure"): owned by root or the key's owner
+    (``trusted``, a set of uids); not writable by others; writable by the group only when the
+    group holds no one else (``group_outsider()`` names another member, or gives None).
+    Stricter in two points: a directory owned by anyone else is refused even without its
+    owner's write bit (its owner can chmod it back), and the key file and its own directory
+    may not be group-writable at all. A world-writable *sticky* ancestor such as /tmp is let
+    through: nobody can rename our entries in it (OpenDKIM still refuses it; see
+    ``opendkim_refuses``). ``user_name(uid)`` names an owner in the message.
     """
-    if key_directory and st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return "is writable by %s" % ("others" if st_mode & stat.S_IWOTH else "its group")
-    if not key_directory and st_mode & stat.S_IWOTH and not st_mode & stat.S_ISVTX:
-        return "is writable by others"
+    if uid not in trusted:
+        return "is owned by %s, not by root or the key's owner" % user_name(uid)
+    if st_mode & stat.S_IWOTH:
+        if kind == ANCESTOR and st_mode & stat.S_ISVTX:
+            return None
+        return "is writable by every user"
+    if st_mode & stat.S_IWGRP:
+        if kind != ANCESTOR:
+            return "is writable by its group"
+        outsider = group_outsider()
+        if outsider:
+            return "is writable by its group, which holds %s as well" % outsider
     return None
+
+
+def opendkim_refuses(st_mode):
+    """True for a node OpenDKIM's RequireSafeKeys refuses although node_problem lets it through."""
+    return bool(st_mode & stat.S_IWOTH)
+
+
+def node_fix(kind, node, problem, owner_hint):
+    """How to mend what node_problem found at ``node``."""
+    if kind == KEY_FILE:
+        return ("delete %s so that a new key is made (then publish its record): anyone who could write it may "
+                "have planted it; or, if you know the key is yours, %s" % (
+                    node, "chown it to the key's owner%s" % owner_hint if "owned" in problem else "chmod go-w %s" % node))
+    if "owned" in problem:
+        return ("chown root %s and check the keys in it (its owner could have planted one), or keep the keys in a "
+                "directory owned by root or by the key's owner%s" % (node, owner_hint))
+    return "chmod go-w %s (or keep the keys where only root can write)" % node

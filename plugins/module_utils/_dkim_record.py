@@ -63,15 +63,19 @@ def require_cryptography():
 
 # --- names -------------------------------------------------------------------------------
 
+_EXAMPLES = {"DKIM selector": "s202611", "domain name": "example.com"}
+
+
 def _check_labels(field, name, what):
     if not isinstance(name, str) or not name:
-        raise InputError(field, "must be a non-empty %s." % what)
+        raise InputError(field, "must be a non-empty %s." % what, "give one, e.g. %s." % _EXAMPLES[what])
     labels = name.split(".")
     for label in labels:
         if not _LABEL.match(label):
             raise InputError(field, "%r is not a valid %s: label %r must be 1-63 letters, digits or "
                              "hyphens, not starting or ending with a hyphen." % (name, what, label),
-                             "use ASCII (an internationalised name as its xn-- A-label).")
+                             "write it with letters, digits and hyphens only, e.g. %s (an internationalised "
+                             "name as its xn-- A-label)." % _EXAMPLES[what])
     return labels
 
 

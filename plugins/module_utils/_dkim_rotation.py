@@ -39,6 +39,7 @@ _WAITS = {"published": "publish_wait", "signing": "overlap", "revoked": "revoke_
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw]?)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_DURATION_FIX = "write a number with s, m, h, d or w (7d, 12h, 30s); a bare number counts days."
 
 
 # --- time -------------------------------------------------------------------------------------
@@ -46,17 +47,16 @@ _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 def parse_duration(value, field):
     """Seconds from ``7d``, ``36h``, ``90m``, ``30s``, ``2w``; a bare number counts days."""
     if isinstance(value, bool) or value is None:
-        raise InputError(field, "must be a duration such as 7d, 12h or 30s.")
+        raise InputError(field, "must be a duration, not %r." % (value,), _DURATION_FIX)
     if isinstance(value, (int, float)):
         number, unit = float(value), "d"
     else:
         match = _DURATION.match(str(value).strip().lower())
         if not match:
-            raise InputError(field, "%r is not a duration." % (value,),
-                             "write a number with s, m, h, d or w (7d, 12h, 30s); a bare number counts days.")
+            raise InputError(field, "%r is not a duration." % (value,), _DURATION_FIX)
         number, unit = float(match.group(1)), match.group(2) or "d"
     if number < 0:
-        raise InputError(field, "must not be negative.")
+        raise InputError(field, "must not be negative (%r)." % (value,), _DURATION_FIX)
     return int(round(number * _UNIT_SECONDS[unit]))
 
 
@@ -351,7 +351,9 @@ def advance(state, domain, selector, phase, now, waits, field="advance"):
         return False
     if PHASES.index(phase) != PHASES.index(current) + 1:
         raise InputError(field, "the rotation of %s to %s is in phase %s; it reaches %s only after %s."
-                         % (domain, rotation["new_selector"], current, phase, next_phase(current)))
+                         % (domain, rotation["new_selector"], current, phase, next_phase(current)),
+                         "do the work of %s and record it first (the rotate_dkim playbook does each phase in turn)."
+                         % next_phase(current))
     due = due_at(rotation, waits)
     if due is not None and now < due:
         raise InputError(field, "the rotation of %s to %s may reach %s only after %s (phase %s since %s)."

@@ -23,7 +23,7 @@ import time
 from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import dkim_dns_name
 from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_rotation import (
     NO_ROTATION, PHASES, REVOKED_RECORD)
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError, kind_of
 
 DEFAULT_PATTERNS = {"rsa": "s%Y%m", "ed25519": "e%Y%m"}
 _SUFFIXES = "abcdefghijklmnopqrstuvwxyz"
@@ -39,6 +39,27 @@ def _allowed(phase, stop_after):
         raise InputError("mailauth_dkim_rotation_stop_after", "%r is not a phase." % (stop_after,),
                          "use one of: %s." % ", ".join(PHASES))
     return PHASES.index(phase) <= PHASES.index(stop_after)
+
+
+# What the plan reads of each dkim_rotation result (its rotations[] entries).
+STATUS_KEYS = ("domain", "selector", "type", "phase", "old_selector", "new_selector", "new_type", "new_bits",
+               "next", "due", "due_at", "since", "stale_inventory")
+_REPORTS_FIX = "pass the registered results of the dkim_rotation module, one per host, as they are."
+
+
+def check_reports(reports, hosts):
+    """InputError naming the entry when a report is not a dkim_rotation result (the plan would guess)."""
+    for index, host in enumerate(hosts):
+        report = reports.get(host)
+        field = "reports[%d] (%s)" % (index, host)
+        if not isinstance(report, dict) or not isinstance(report.get("rotations", []), list):
+            raise InputError(field, "is %s without a rotations list, not a dkim_rotation result."
+                             % kind_of(report), _REPORTS_FIX)
+        for number, status in enumerate(report.get("rotations", [])):
+            missing = [key for key in STATUS_KEYS if not isinstance(status, dict) or key not in status]
+            if missing:
+                raise InputError("%s.rotations[%d]" % (field, number), "lacks %s." % ", ".join(missing),
+                                 _REPORTS_FIX)
 
 
 def _units(reports, hosts):
@@ -60,7 +81,8 @@ def generate_selector(pattern, now, taken, field="mailauth_dkim_rotation_selecto
     try:
         base = time.strftime(pattern, time.gmtime(now))
     except (TypeError, ValueError) as err:
-        raise InputError(field, "%r is not a strftime pattern (%s)." % (pattern, err))
+        raise InputError(field, "%r is not a strftime pattern (%s)." % (pattern, err),
+                         "use letters, digits, hyphens and strftime codes (the default is s%Y%m).")
     taken = set(s.lower() for s in taken)
     for candidate in [base] + [base + letter for letter in _SUFFIXES]:
         if candidate.lower() not in taken:

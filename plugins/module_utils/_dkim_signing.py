@@ -14,7 +14,7 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record im
     KEY_TYPES,
     dkim_dns_name,
 )
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError, kind_of
 
 RSA_SIZES = (1024, 2048, 3072, 4096)
 
@@ -33,7 +33,8 @@ def _selector_entries(domain, field):
         return [(field + ".dkim", dkim)]
     if isinstance(dkim, (list, tuple)):
         return [("%s.dkim[%d]" % (field, index), entry) for index, entry in enumerate(dkim)]
-    raise InputError(field + ".dkim", "must be a mapping or a list of mappings with selector, type, bits.")
+    raise InputError(field + ".dkim", "must be a mapping or a list of mappings with selector, type, bits, not %s."
+                     % kind_of(dkim), "write e.g. dkim: [{selector: s202611, type: rsa, bits: 2048}].")
 
 
 def dkim_selectors(domains, field="mailauth_domains"):
@@ -44,10 +45,11 @@ def dkim_selectors(domains, field="mailauth_domains"):
     for index, domain in enumerate(domains):
         domain_field = "%s[%d]" % (field, index)
         if not isinstance(domain, dict) or not domain.get("name"):
-            raise InputError(domain_field + ".name", "every domain needs a name.")
+            raise InputError(domain_field + ".name", "every domain needs a name.", "give it, e.g. name: example.com.")
         for entry_field, entry in _selector_entries(domain, domain_field):
             if not isinstance(entry, dict):
-                raise InputError(entry_field, "must be a mapping with selector, type and bits.")
+                raise InputError(entry_field, "must be a mapping with selector, type and bits.",
+                                 "write e.g. {selector: s202611, type: rsa, bits: 2048}.")
             unknown = sorted(set(entry) - {"selector", "type", "bits"})
             if unknown:
                 raise InputError(entry_field, "unknown key(s) %s." % ", ".join(unknown), "use selector, type, bits.")

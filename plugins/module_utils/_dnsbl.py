@@ -32,11 +32,51 @@ OTHER_DOMAIN_LISTS = ("multi.surbl.org", "multi.uribl.com")
 
 _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 _DQS_KEY = re.compile(r"^[a-z0-9]{8,63}$")
+# A Spamhaus DQS key is the first label of KEY.zen.dq.spamhaus.net (or .com): a secret wherever it shows.
+DQS_KEY_IN_NAME = re.compile(r"\b[A-Za-z0-9]+(?=\.[A-Za-z0-9-]+\.dq\.spamhaus\.(?:net|com)\b)")
+MASK = "********"
 _SITE = re.compile(r"^(?P<zone>[^=*\s]+)(?:=(?P<reply>[^*\s]+))?(?:\*(?P<weight>[+-]?\d+))?$")
 _OCTET_ELEMENT = re.compile(r"^(\d{1,3})(?:\.\.(\d{1,3}))?$")
 
 RESTRICTION_BLOCK = "reject_rbl_client"
 RESTRICTION_ALLOW = "permit_dnswl_client"
+
+
+def mask_dqs(value):
+    """``value`` (text, or lists and mappings of it) with every DQS key in a zone name replaced by ********."""
+    if isinstance(value, str):
+        return DQS_KEY_IN_NAME.sub(MASK, value)
+    if isinstance(value, dict):
+        return dict((key, MASK if key == "dqs_key" and value[key] else mask_dqs(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [mask_dqs(item) for item in value]
+    return value
+
+
+def dqs_keys(value):
+    """Every DQS key in ``value``: ``dqs_key`` entries of mappings and first labels of DQS zone names.
+
+    Modules add them to ``no_log_values``, so Ansible masks them in the result and its invocation.
+    """
+    found = set()
+    if isinstance(value, str):
+        found.update(DQS_KEY_IN_NAME.findall(value))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key == "dqs_key" and item:
+                found.add(str(item).strip())
+                found.add(str(item).strip().lower())
+            else:
+                found.update(dqs_keys(item))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found.update(dqs_keys(item))
+    return found
+
+
+def _refusal(field, problem, fix=None):
+    """InputError for a DNSBL entry, with any DQS key in it masked: the message reaches every log."""
+    return InputError(field, mask_dqs(problem), mask_dqs(fix) if fix else fix)
 
 
 class DnsblSite(collections.namedtuple("DnsblSite", "zone reply weight")):
@@ -47,6 +87,11 @@ class DnsblSite(collections.namedtuple("DnsblSite", "zone reply weight")):
     @property
     def allowlist(self):
         return self.weight < 0
+
+    @property
+    def shown(self):
+        """The zone as messages and reports show it: a DQS key masked."""
+        return mask_dqs(self.zone)
 
     def postscreen(self):
         """The ``postscreen_dnsbl_sites`` item: ``zone[=filter][*weight]`` (weight 1 is Postfix's default)."""
@@ -68,7 +113,7 @@ def _octet_values(part, field):
     if part.startswith("[") and part.endswith("]"):
         elements = part[1:-1].split(";")
     elif "[" in part or "]" in part:
-        raise InputError(field, "unbalanced brackets in the reply filter octet %r." % part,
+        raise _refusal(field, "unbalanced brackets in the reply filter octet %r." % part,
                          "write a range as [2..11] or a list as [2;3;4].")
     else:
         elements = [part]
@@ -76,14 +121,14 @@ def _octet_values(part, field):
     for element in elements:
         match = _OCTET_ELEMENT.match(element)
         if not match:
-            raise InputError(field, "%r is not an octet, a range N..M or a list A;B in the reply filter." % element,
+            raise _refusal(field, "%r is not an octet, a range N..M or a list A;B in the reply filter." % element,
                              "use numbers 0-255, e.g. 127.0.0.[2..11] or 127.0.0.[2;3;4].")
         low = int(match.group(1))
         high = int(match.group(2)) if match.group(2) is not None else low
         if low > 255 or high > 255:
-            raise InputError(field, "octet value %r is above 255 in the reply filter." % element, "use 0-255.")
+            raise _refusal(field, "octet value %r is above 255 in the reply filter." % element, "use 0-255.")
         if low > high:
-            raise InputError(field, "range %r in the reply filter runs backwards." % element,
+            raise _refusal(field, "range %r in the reply filter runs backwards." % element,
                              "write the lower bound first, e.g. [2..11].")
         values.update(range(low, high + 1))
     return values
@@ -92,7 +137,7 @@ def _octet_values(part, field):
 def parse_filter(text, field="reply"):
     """Validate a reply filter such as ``127.0.0.[2..11]`` and return its octet value sets."""
     if not isinstance(text, str) or not text:
-        raise InputError(field, "the reply filter is empty.", "give one, e.g. 127.0.0.[2..11].")
+        raise _refusal(field, "the reply filter is empty.", "give one, e.g. 127.0.0.[2..11].")
     # Split on dots outside brackets: "[2..11]" itself contains dots.
     octets, depth, current = [], 0, ""
     for ch in text:
@@ -107,7 +152,7 @@ def parse_filter(text, field="reply"):
             current += ch
     octets.append(current)
     if len(octets) != 4 or any(not o for o in octets):
-        raise InputError(field, "reply filter %r does not have four octets." % text,
+        raise _refusal(field, "reply filter %r does not have four octets." % text,
                          "write it like an IPv4 address, e.g. 127.0.0.[2..11].")
     return [_octet_values(o, field) for o in octets]
 
@@ -122,7 +167,7 @@ def _check_zone(zone, field):
     zone = zone.lower().rstrip(".")
     labels = zone.split(".")
     if len(labels) < 2 or len(zone) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise InputError(field, "%r is not a DNS zone name." % zone, "give the list's zone, e.g. zen.spamhaus.org.")
+        raise _refusal(field, "%r is not a DNS zone name." % zone, "give the list's zone, e.g. zen.spamhaus.org.")
     return zone
 
 
@@ -143,13 +188,13 @@ def dqs_zone(zone, key, field):
     """``zen.spamhaus.org`` + key -> ``KEY.zen.dq.spamhaus.net`` (Spamhaus Data Query Service)."""
     key = str(key).strip().lower()
     if not _DQS_KEY.match(key):
-        raise InputError(field + ".dqs_key", "the Spamhaus DQS key must be the letters and digits of your account's key.",
+        raise _refusal(field + ".dqs_key", "the Spamhaus DQS key must be the letters and digits of your account's key.",
                          "copy the key from the Spamhaus DQS portal.")
     if zone.endswith(".dq.spamhaus.net"):
-        raise InputError(field + ".zone", "give the public zone name (e.g. zen.spamhaus.org) together with dqs_key, "
+        raise _refusal(field + ".zone", "give the public zone name (e.g. zen.spamhaus.org) together with dqs_key, "
                          "not a DQS zone that already holds a key.", "write zone: zen.spamhaus.org.")
     if not zone.endswith(".spamhaus.org"):
-        raise InputError(field + ".dqs_key", "dqs_key applies to Spamhaus zones only, not %r." % zone,
+        raise _refusal(field + ".dqs_key", "dqs_key applies to Spamhaus zones only, not %r." % zone,
                          "drop dqs_key or use a *.spamhaus.org zone.")
     return "%s.%s.dq.spamhaus.net" % (key, zone[:-len(".spamhaus.org")])
 
@@ -158,17 +203,17 @@ def _check_site(site, field):
     """The safety rules every site follows, whatever syntax it came in."""
     zone = site.zone
     if _spamhaus_list(zone) in SPAMHAUS_DOMAIN_LISTS or zone in OTHER_DOMAIN_LISTS:
-        raise InputError(field, "%s is a domain blocklist; postscreen and reject_rbl_client look up client "
+        raise _refusal(field, "%s is a domain blocklist; postscreen and reject_rbl_client look up client "
                          "addresses." % zone, "use an IP list such as zen.spamhaus.org here; domain lists belong "
                          "in reject_rhsbl_sender/reject_rhsbl_helo.")
     if site.weight == 0:
-        raise InputError(field, "a weight of 0 makes %s count for nothing." % zone,
+        raise _refusal(field, "a weight of 0 makes %s count for nothing." % zone,
                          "use a positive weight for a blocklist, a negative one for an allowlist.")
     if site.reply:
         parse_filter(site.reply, field)
     if is_spamhaus(zone):
         if not site.reply:
-            raise InputError(
+            raise _refusal(
                 field,
                 "%s has no reply filter. Spamhaus answers queries that come through public or open resolvers "
                 "with 127.255.255.254 (127.255.255.255 for excessive use); without a filter Postfix counts "
@@ -176,7 +221,7 @@ def _check_site(site, field):
                 "add the filter of listed addresses, e.g. %s=%s." % (zone, SPAMHAUS_ZEN_FILTER))
         for code in SPAMHAUS_ERROR_CODES:
             if filter_matches(site.reply, code):
-                raise InputError(field, "the filter %s of %s matches the Spamhaus error answer %s, which a public "
+                raise _refusal(field, "the filter %s of %s matches the Spamhaus error answer %s, which a public "
                                  "resolver gets for every query." % (site.reply, zone, code),
                                  "narrow it to the listing codes, e.g. %s." % SPAMHAUS_ZEN_FILTER)
     return site
@@ -185,10 +230,10 @@ def _check_site(site, field):
 def parse_site(text, field="site"):
     """Parse a postscreen entry ``zone[=filter][*weight]``."""
     if not isinstance(text, str):
-        raise InputError(field, "a DNSBL site must be text or a mapping, got %s." % type(text).__name__)
+        raise _refusal(field, "a DNSBL site must be text or a mapping, got %s." % type(text).__name__)
     match = _SITE.match(text.strip())
     if not match:
-        raise InputError(field, "%r is not a DNSBL site." % text,
+        raise _refusal(field, "%r is not a DNSBL site." % text,
                          "write zone[=filter][*weight], e.g. zen.spamhaus.org=127.0.0.[2..11]*3.")
     weight = int(match.group("weight")) if match.group("weight") is not None else 1
     site = DnsblSite(_check_zone(match.group("zone"), field), match.group("reply"), weight)
@@ -199,10 +244,10 @@ def parse_restriction(text, field="restriction"):
     """Parse ``reject_rbl_client zone[=filter]`` or ``permit_dnswl_client zone[=filter]``."""
     words = text.split() if isinstance(text, str) else []
     if len(words) != 2 or words[0] not in (RESTRICTION_BLOCK, RESTRICTION_ALLOW):
-        raise InputError(field, "%r is not a DNSBL restriction." % (text,),
+        raise _refusal(field, "%r is not a DNSBL restriction." % (text,),
                          "write reject_rbl_client zone[=filter] or permit_dnswl_client zone[=filter].")
     if "*" in words[1]:
-        raise InputError(field, "smtpd restrictions take no weight (%r)." % words[1],
+        raise _refusal(field, "smtpd restrictions take no weight (%r)." % words[1],
                          "drop the *weight; weights belong to postscreen_dnsbl_sites.")
     site = parse_site(words[1], field)
     return site._replace(weight=-1 if words[0] == RESTRICTION_ALLOW else 1)
@@ -220,12 +265,12 @@ def build_site(entry, field="site", dqs_key=None):
             site = _check_site(site._replace(zone=dqs_zone(site.zone, dqs_key, field)), field)
         return site
     if not isinstance(entry, dict):
-        raise InputError(field, "a DNSBL site must be text or a mapping, got %s." % type(entry).__name__)
+        raise _refusal(field, "a DNSBL site must be text or a mapping, got %s." % type(entry).__name__)
     unknown = sorted(set(entry) - {"zone", "reply", "weight", "dqs_key"})
     if unknown:
-        raise InputError(field, "unknown key(s) %s." % ", ".join(unknown), "use zone, reply, weight and dqs_key.")
+        raise _refusal(field, "unknown key(s) %s." % ", ".join(unknown), "use zone, reply, weight and dqs_key.")
     if not entry.get("zone"):
-        raise InputError(field + ".zone", "the zone is missing.", "give the list's zone, e.g. zen.spamhaus.org.")
+        raise _refusal(field + ".zone", "the zone is missing.", "give the list's zone, e.g. zen.spamhaus.org.")
     zone = _check_zone(str(entry["zone"]), field + ".zone")
     key = entry.get("dqs_key") or (dqs_key if zone.endswith(".spamhaus.org") else None)
     if key:
@@ -235,7 +280,7 @@ def build_site(entry, field="site", dqs_key=None):
         try:
             weight = int(str(weight))
         except ValueError:
-            raise InputError(field + ".weight", "%r is not a whole number." % (weight,),
+            raise _refusal(field + ".weight", "%r is not a whole number." % (weight,),
                              "use e.g. 3 for a blocklist, -2 for an allowlist.")
     reply = entry.get("reply")
     reply = str(reply).strip() if reply not in (None, "") else None
@@ -244,7 +289,7 @@ def build_site(entry, field="site", dqs_key=None):
 
 def build_sites(entries, field="mailauth_dnsbl", dqs_key=None):
     if not isinstance(entries, (list, tuple)):
-        raise InputError(field, "must be a list of sites.", "write a YAML list.")
+        raise _refusal(field, "must be a list of sites.", "write a YAML list.")
     return [build_site(entry, "%s[%d]" % (field, index), dqs_key) for index, entry in enumerate(entries)]
 
 
@@ -270,12 +315,12 @@ def check_threshold(sites, threshold, field="mailauth_dnsbl_threshold"):
     try:
         threshold = int(threshold)
     except (TypeError, ValueError):
-        raise InputError(field, "%r is not a whole number." % (threshold,), "use e.g. 3.")
+        raise _refusal(field, "%r is not a whole number." % (threshold,), "use e.g. 3.")
     if threshold < 1:
-        raise InputError(field, "a threshold below 1 blocks every client.", "use 1 or more.")
+        raise _refusal(field, "a threshold below 1 blocks every client.", "use 1 or more.")
     reachable = sum(site.weight for site in sites if site.weight > 0)
     if sites and reachable < threshold:
-        raise InputError(field, "the blocklists' weights add up to %d, below the threshold %d, "
+        raise _refusal(field, "the blocklists' weights add up to %d, below the threshold %d, "
                          "so no client can ever be blocked." % (reachable, threshold),
                          "lower the threshold or raise the weights.")
     return threshold

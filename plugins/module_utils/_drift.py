@@ -22,16 +22,15 @@ from __future__ import annotations
 import difflib
 import re
 
+from ansible_collections.mailauth.hardening.plugins.module_utils._dnsbl import MASK, mask_dqs
+
 PREFIX = "mailauth_result_"
-MASK = "********"
 
 # main.cf diff lines are "name = value" (or "name =" for an empty value), see _postconf.diff.
 _MAIN_LINE = re.compile(r"^(?P<name>[^\s=]+) =(?: (?P<value>.*))?$")
 # master.cf -o options are written "service/type/name = value".
 _MASTER_OPTION = re.compile(r"^(?P<key>\S+/\S+/\S+) = (?P<value>.*)$")
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.DOTALL)
-# A Spamhaus DQS key is the first label of KEY.zen.dq.spamhaus.net (or .com).
-_DQS_KEY = re.compile(r"\b[A-Za-z0-9]+(?=\.[A-Za-z0-9-]+\.dq\.spamhaus\.(?:net|com)\b)")
 _SECRET_KEY_NAME = re.compile(r"secret|password|passwd|token|private|api_?key|dqs_key", re.IGNORECASE)
 # Keys of a mapping diff that say which object it is about rather than how it is.
 _IDENTITY_KEYS = ("path", "dest", "domain", "name")
@@ -68,7 +67,7 @@ class Masker(object):
         for value in self.values:
             text = text.replace(value, MASK)
         text = _PRIVATE_KEY.sub(MASK + " (private key)", text)
-        return _DQS_KEY.sub(MASK, text)
+        return mask_dqs(text)
 
     def __call__(self, value, key=None):
         if key is not None and _SECRET_KEY_NAME.search(str(key)) and value not in (None, "", [], {}):

@@ -19,5 +19,17 @@ class InputError(ValueError):
         super().__init__(message)
 
 
+def kind_of(value):
+    """What a value is, in the user's words (Ansible hands text in as its own str subclasses)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    for kinds, name in ((str, "text"), ((int, float), "number"), (dict, "mapping"), ((list, tuple), "list")):
+        if isinstance(value, kinds):
+            return name
+    return type(value).__name__
+
+
 class MissingLibrary(Exception):
     """A Python library the chosen path needs is not installed (its name in args[0])."""

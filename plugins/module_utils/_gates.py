@@ -150,8 +150,10 @@ def published_stage(name, views):
         try:
             values = lookup("_dmarc." + name, "TXT")
         except LookupFailure as err:
-            raise GateDnsError("DMARC gate: cannot read _dmarc.%s from %s (%s); without it the gate cannot tell "
-                               "whether publishing would raise the domain's DMARC stage." % (name, label, err))
+            raise GateDnsError("nameservers: the DMARC gate cannot read _dmarc.%s from %s (%s); without it the gate "
+                               "cannot tell whether publishing would raise the domain's DMARC stage, so it stays "
+                               "closed. Fix: make the name servers answer (or give nameservers or resolvers that "
+                               "do), then run again." % (name, label, err))
         text, _missing = find_dmarc(values, name)
         seen[label] = text
         if text is None:
@@ -196,14 +198,23 @@ def dmarc_hold(plans, views_for):
     return out, pending, published
 
 
-def dmarc_raise(pending, findings):
+def dmarc_raise(pending, findings, audited):
     """The pending raises the audit allows, and a Trip for each domain it sees SPF or DKIM failing.
 
-    Returns ``(allowed, trips)``; ``allowed`` are ``{name, dns, dmarc}`` entries to publish.
+    ``audited`` names the domains the audit covered: a domain it never checked stays held (it has
+    no findings, which is not the same as a clean audit). Returns ``(allowed, trips)``;
+    ``allowed`` are ``{name, dns, dmarc}`` entries to publish.
     """
     allowed, trips = [], []
+    covered = set(normalise_name(domain) for domain in audited)
     for entry in pending:
         name = normalise_name(entry["name"])
+        if name not in covered:
+            trips.append(Trip("dmarc", entry["name"], "p=%s" % entry["target"], (
+                "%s stays at p=%s instead of p=%s: the audit did not check it, so nothing shows that its SPF and "
+                "DKIM pass; audit it (give the raise step the summary of an audit that covers it) and run again"
+                % (entry["name"], entry["held"], entry["target"]))))
+            continue
         failing = [f for f in findings or [] if normalise_name(f.get("domain") or "") == name
                    and f.get("severity") == "error" and str(f.get("check", "")).startswith(DMARC_BLOCKING_CHECKS)]
         if failing:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError, kind_of
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import is_hostname, normalise_name
 
 PATHS = ("postfix", "plesk")
@@ -107,19 +107,23 @@ def harden_plan(hosts, field="hosts"):
     and ``dkim_records`` (``{domain, selector, dns_name, record, public_key, hosts, path}``).
     """
     if not isinstance(hosts, (list, tuple)):
-        raise InputError(field, "must be a list of hosts.")
+        raise InputError(field, "must be a list of hosts, not %s." % kind_of(hosts),
+                         "pass one {host, path, domains, dkim_keys, sending_ips} per host, as the mail_auth role does.")
     plans, by_name, keys = [], {}, {}
     for host_index, host in enumerate(hosts):
         host_field = "%s[%d]" % (field, host_index)
         if not isinstance(host, dict) or not host.get("host"):
-            raise InputError(host_field, "must be a mapping with host, path, domains, dkim_keys, sending_ips.")
+            raise InputError(host_field, "must be a mapping with host, path, domains, dkim_keys, sending_ips.",
+                             "pass one such mapping per host, as the mail_auth role does.")
         name, path = host["host"], host.get("path")
         if path not in PATHS:
-            raise InputError(host_field + ".path", "%r is not postfix or plesk (host %s)." % (path, name))
+            raise InputError(host_field + ".path", "%r is not postfix or plesk (host %s)." % (path, name),
+                             "give path: postfix or path: plesk (the mail_auth role picks it per host).")
         ips = _ips(host.get("sending_ips"), "mailauth_sending_ips of %s" % name)
         domains = host.get("domains") or []
         if not isinstance(domains, (list, tuple)):
-            raise InputError("mailauth_domains of %s" % name, "must be a list of domains.")
+            raise InputError("mailauth_domains of %s" % name, "must be a list of domains.",
+                             "write a YAML list of {name, dns, ...} (see the README's inventory).")
         for index, domain in enumerate(domains):
             domain_field = "mailauth_domains[%d] of %s" % (index, name)
             definition = _definition(domain, domain_field)

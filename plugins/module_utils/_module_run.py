@@ -39,3 +39,12 @@ def fail_json_on(module, *errors, result=None):
     except (InputError,) + errors as err:
         result.update(getattr(err, "result", None) or {})
         module.fail_json(msg=str(err), **result)
+
+
+# A shorter "secret" would mask ordinary words all over the result; callers mask those themselves.
+MIN_HIDDEN_LENGTH = 8
+
+
+def hide(module, secrets):
+    """From now on Ansible masks these strings (as ********) in the result, messages and invocation."""
+    module.no_log_values.update(s for s in secrets if s and len(s) >= MIN_HIDDEN_LENGTH)

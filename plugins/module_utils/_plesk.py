@@ -268,16 +268,17 @@ def read_settings(cli):
 
 # --- wanted state --------------------------------------------------------------------------------
 
-def plesk_zone(entry, field):
+def plesk_zone(entry, field, dqs_key=None):
     """A DNSBL entry (text or {zone, reply, dqs_key}) -> Plesk's ``zone[=filter]`` item.
 
     The Spamhaus reply-filter rule of _dnsbl applies: Plesk hands the item to Postfix as
     ``reject_rbl_client ITEM`` [seen]. Plesk has no weights; positive ones are ignored.
+    ``dqs_key`` moves public Spamhaus zones without a key of their own to the Data Query Service.
     """
-    site = build_site(entry, field)
+    site = build_site(entry, field, dqs_key or None)
     if site.allowlist:
         raise InputError(field, "%s has a negative weight (an allowlist); Plesk's DNSBL protection only blocks."
-                         % site.zone, "leave allowlists out of dnsbl_zones.")
+                         % site.shown, "leave allowlists out of dnsbl_zones.")
     return site.zone + ("=" + site.reply if site.reply else "")
 
 
@@ -289,7 +290,8 @@ def wanted_settings(params):
         if value is None:
             continue
         if name == "dnsbl_zones":
-            value = _unique([plesk_zone(entry, "dnsbl_zones[%d]" % i) for i, entry in enumerate(value)])
+            value = _unique([plesk_zone(entry, "dnsbl_zones[%d]" % i, params.get("dqs_key"))
+                             for i, entry in enumerate(value)])
         elif name == "spf_mode" and value not in SPF_MODES:
             raise InputError("spf_mode", "%r is not one of Plesk's SPF modes." % value,
                              "use one of: %s." % ", ".join(SPF_MODES))
@@ -340,8 +342,9 @@ def find_option(name, available, overrides):
     override = (overrides or {}).get(name)
     if override:
         if override not in available:
-            raise PleskError("cli_options.%s names %s, but `plesk bin mailserver --help` on this server does not "
-                             "list it." % (name, override))
+            raise PleskError("cli_options.%s: names %s, but `plesk bin mailserver --help` on this server does not "
+                             "list it. Fix: name an option the help text lists, or drop it to let the module look "
+                             "for the known spellings." % (name, override))
         return override
     for candidate in OPTION_CANDIDATES[name]:
         if candidate in available:
@@ -352,10 +355,10 @@ def find_option(name, available, overrides):
 def missing_options_message(missing):
     """One message naming every setting that cannot be changed, and where to change it by hand."""
     parts = ["%s (looked for %s)" % (name, ", ".join(OPTION_CANDIDATES[name])) for name in missing]
-    return ("`plesk bin mailserver --help` on this server offers no option to change %s. Nothing was changed. "
-            "Change it in Plesk under %s, or, if the help text lists the option under another name, give it "
+    return ("%s: `plesk bin mailserver --help` on this server offers no option to change %s. Nothing was changed. "
+            "Fix: change it in Plesk under %s, or, if the help text lists the option under another name, give it "
             "with cli_options (e.g. cli_options: {%s: --the-option})."
-            % ("; ".join(parts), PANEL_PATH, missing[0]))
+            % (", ".join(missing), "; ".join(parts), PANEL_PATH, missing[0]))
 
 
 def _value(setting_name, value):
@@ -448,11 +451,12 @@ def read_domain_dkim(cli, domain):
     """{'signing': bool, 'selector': str} for a domain with a mail service; PleskError otherwise."""
     rows = cli.query(domain_dkim_query(domain))
     if not rows:
-        raise PleskError("%s is not a domain on this Plesk server (no row in psa.domains). Add it in Plesk first, "
-                         "or check the spelling (an internationalised name is given as its xn-- form)." % domain)
+        raise PleskError("domain: %s is not a domain on this Plesk server (no row in psa.domains). Fix: add it in "
+                         "Plesk first, or check the spelling (an internationalised name is given as its xn-- form)."
+                         % domain)
     if all(len(row) < 2 or row[1] is None for row in rows):
-        raise PleskError("%s has no mail service in Plesk, so there is nothing to sign. Switch mail on for it "
-                         "(Websites & Domains > %s > Mail Settings) or leave it out." % (domain, domain))
+        raise PleskError("domain: %s has no mail service in Plesk, so there is nothing to sign. Fix: switch mail on "
+                         "for it (Websites & Domains > %s > Mail Settings) or leave it out." % (domain, domain))
     params = dict((row[2], row[3]) for row in rows if len(row) >= 4 and row[2] is not None)
     signing = decode_setting(Setting("signing", "domain_keys_sign", "bool", False), params.get("domain_keys_sign"))
     return {"signing": signing, "selector": params.get("activeDkimSelector") or DKIM_SELECTOR}
@@ -463,8 +467,8 @@ def domain_pref_argv(domain, signing):
 
 
 def signing_not_allowed_message(domain):
-    return ("DKIM signing is not allowed server-wide on this Plesk (%s: allow signing outgoing mail), so %s "
-            "cannot sign. Run mailauth.hardening.plesk_mail_settings with dkim_sign: true first."
+    return ("state: DKIM signing is not allowed server-wide on this Plesk (%s: allow signing outgoing mail), so %s "
+            "cannot sign. Fix: run mailauth.hardening.plesk_mail_settings with dkim_sign: true first."
             % (PANEL_PATH, domain))
 
 
@@ -475,7 +479,8 @@ def dkim_record_from_pem(pem, path):
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as err:
         # Never echo the file: the message names the path and the kind of problem only.
-        raise PleskError("%s is not a PEM private key this module can read (%s). Plesk writes an unencrypted "
-                         "PEM RSA key there." % (path, type(err).__name__))
+        raise PleskError("keys_dir: %s is not a PEM private key this module can read (%s). Plesk writes an "
+                         "unencrypted PEM RSA key there. Fix: check keys_dir, or switch signing off and on in Plesk "
+                         "to make it write the key again." % (path, type(err).__name__))
     key_type = key_type_of(key)
     return key_type, build_dkim_record(key_type, public_key_b64(key))

@@ -27,9 +27,15 @@ options:
   path:
     description:
       - Absolute path of the private key file, for example C(/etc/dkimkeys/example.com.s2026.key).
-      - Its directory must exist and must not be writable by its group or by others, and no
-        directory above it may be writable by others unless it is sticky (like C(/tmp)).
-        OpenDKIM refuses such keys too ("key data is not secure").
+      - Its directory must exist. The file and every directory from it up to C(/) (along the path
+        as written and as resolved) are checked as OpenDKIM checks them before it signs ("key data is
+        not secure"); the task fails, naming the node and the fix, when one of them is owned by
+        anyone but root, the user running the module or O(owner), when one is writable by others,
+        when the key file or its directory is writable by its group, or when a directory above is
+        writable by a group that holds anyone else. A key found in such a place may have been
+        planted, so it is never kept.
+      - A directory above that every user can write but that is sticky (like C(/tmp)) is accepted
+        with a warning; OpenDKIM's C(RequireSafeKeys) (on by default) refuses keys below it.
       - Must not be a symbolic link.
     type: path
     required: true
@@ -63,14 +69,24 @@ options:
     description:
       - Owner of the key file (name or uid), for example the signer's user C(opendkim).
       - Must exist before the module runs. Default is the user running the module.
+      - Besides root, the user running the module and O(signer_user), the only user that may own the
+        key file and the directories above it (see O(path)).
     type: str
   group:
     description:
       - Group of the key file (name or gid). Must exist before the module runs.
     type: str
+  signer_user:
+    description:
+      - The user the signer runs as (OpenDKIM's C(UserID), for example C(opendkim)), name or uid. OpenDKIM
+        accepts a key and directories owned by root or by its own user, so this user may own them too.
+      - Default is O(owner). For a read of the key that sets no owner (an audit in check mode).
+      - A name that does not exist on the host is ignored (nothing can be owned by it).
+    type: str
   mode:
     description:
-      - Octal permissions of the key file, quoted (V('0600'), V('0640')).
+      - Octal permissions of the key file, quoted (V('0600'), V('0640')). An unquoted C(600) is the
+        decimal number six hundred to YAML; it is refused with a message that says so.
       - Symbolic modes are refused, and so are modes that give others any access, give the group
         write access, or set setuid/setgid/sticky bits.
     type: raw
@@ -200,6 +216,7 @@ msg:
 import grp
 import os
 import pwd
+import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -208,11 +225,16 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys impo
     KEEP,
     MAX_KEY_FILE_OCTETS,
     check_wanted,
+    ANCESTOR,
+    KEY_DIRECTORY,
+    KEY_FILE,
     decide_action,
     describe_key,
-    directory_problem,
     generate_private_key,
     load_private_key,
+    node_fix,
+    node_problem,
+    opendkim_refuses,
     parse_key_mode,
     private_key_pem,
 )
@@ -243,28 +265,89 @@ def _user_id(name, field, lookup):
                          "create it first (installing the signer usually does) or fix the name.")
 
 
-def _check_directories(path):
-    """InputError when the key's directory or an ancestor is unsafe; False when the directory is missing."""
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        return False
-    current, key_directory = directory, True
-    while True:
-        problem = directory_problem(os.stat(current).st_mode, key_directory)
+def _user_name(uid):
+    try:
+        return "%s (uid %d)" % (pwd.getpwuid(uid).pw_name, uid)
+    except KeyError:
+        return "uid %d" % uid
+
+
+def _group_outsider(gid, trusted):
+    """A user other than the trusted ones in group gid (by primary group or membership), or None."""
+    for entry in pwd.getpwall():
+        if entry.pw_gid == gid and entry.pw_uid not in trusted:
+            return entry.pw_name
+    try:
+        members = grp.getgrgid(gid).gr_mem
+    except KeyError:
+        return "whoever gets gid %d (no such group)" % gid
+    for name in members:
+        try:
+            if pwd.getpwnam(name).pw_uid in trusted:
+                continue
+        except KeyError:
+            pass
+        return name
+    return None
+
+
+def _path_nodes(path):
+    """(kind, node) from the key file up to /, along the path as written and as resolved, each once."""
+    nodes, seen = [(KEY_FILE, path)], set([path])
+    for start in (os.path.dirname(path), os.path.realpath(os.path.dirname(path))):
+        current, kind = start, KEY_DIRECTORY
+        while True:
+            if current not in seen:
+                seen.add(current)
+                nodes.append((kind, current))
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current, kind = parent, ANCESTOR
+    return nodes
+
+
+def _signer_uid(name):
+    """uid of signer_user, or None when it is not set or does not exist here."""
+    try:
+        return _user_id(name, "signer_user", lambda user: pwd.getpwnam(user).pw_uid)
+    except InputError:
+        return None
+
+
+def _check_key_path(module, path, trusted_uids):
+    """InputError when the key file or a directory above it lets anyone but root or the key's owner change it.
+
+    Returns whether the key's directory exists. Missing nodes (check mode before the directory
+    is made) are skipped; the ones that exist are judged as OpenDKIM would (node_problem).
+    """
+    trusted = set([0, os.geteuid()] + [uid for uid in trusted_uids if uid is not None])
+    named = module.params["signer_user"] or module.params["owner"]
+    owner_hint = (" (%s)" % named if named
+                  else "; set owner (or signer_user) to the signer's user, e.g. opendkim, if that user owns them")
+    for kind, node in _path_nodes(path):
+        try:
+            st = os.stat(node)
+        except OSError:
+            continue
+        problem = node_problem(kind, st.st_mode, st.st_uid, trusted, _user_name,
+                               lambda gid=st.st_gid: _group_outsider(gid, trusted))
         if problem:
-            raise InputError("path", "%s is in %s, which %s; anyone who can write there can replace the key."
-                             % (path, current, problem),
-                             "chmod go-w %s (or choose a directory only root can write)." % current)
-        parent = os.path.dirname(current)
-        if parent == current:
-            return True
-        current, key_directory = parent, False
+            where = "%s %s" % (path, problem) if kind == KEY_FILE else "%s is in %s, which %s" % (path, node, problem)
+            raise InputError("path", "%s: anyone who can write there can replace the key or plant one, and "
+                             "OpenDKIM refuses such a key (\"key data is not secure\")." % where,
+                             node_fix(kind, node, problem, owner_hint) + ".")
+        if kind == ANCESTOR and opendkim_refuses(st.st_mode):
+            module.warn("%s is below %s, which every user can write (sticky, so the key is safe); OpenDKIM's "
+                        "RequireSafeKeys (on by default) still refuses keys there." % (path, node))
+        if kind == KEY_FILE and stat.S_IMODE(st.st_mode) & stat.S_IROTH:
+            module.warn("%s was readable by every user, so others may hold a copy of the key; the mode is set "
+                        "again, but a new selector (rotate_dkim) makes a copied key useless." % path)
+    return os.path.isdir(os.path.dirname(path))
 
 
 def _read_existing(path):
     """(key or None, InputError or None) for the file at path."""
-    if os.path.islink(path):
-        raise InputError("path", "%s is a symbolic link." % path, "set path to the real key file.")
     if not os.path.exists(path):
         return None, None
     if not os.path.isfile(path):
@@ -319,6 +402,7 @@ def main():
             size=dict(type="int", default=2048, choices=[1024, 2048, 3072, 4096]),
             owner=dict(type="str"),
             group=dict(type="str"),
+            signer_user=dict(type="str"),
             mode=dict(type="raw", default="0600"),
             regenerate=dict(type="str", default="never", choices=["never", "on_mismatch", "always"]),
             testing=dict(type="bool", default=False),
@@ -338,7 +422,9 @@ def main():
         uid = _user_id(params["owner"], "owner", lambda name: pwd.getpwnam(name).pw_uid)
         gid = _user_id(params["group"], "group", lambda name: grp.getgrnam(name).gr_gid)
         key_type, key_size = check_wanted(params["type"], params["size"])
-        directory_exists = _check_directories(path)
+        if os.path.islink(path):
+            raise InputError("path", "%s is a symbolic link." % path, "set path to the real key file.")
+        directory_exists = _check_key_path(module, path, (uid, _signer_uid(params["signer_user"])))
         if not directory_exists and not module.check_mode:
             raise InputError("path", "the directory of %s does not exist." % path,
                              "create it first, owned by root and not writable by group or others.")

@@ -281,7 +281,8 @@ def read_text(path):
     except FileNotFoundError:
         return None
     except OSError as err:
-        raise InputError("state_file", "cannot be read: %s." % err.strerror)
+        raise InputError("state_file", "%s cannot be read: %s." % (path, err.strerror),
+                         "point state_file at a readable file (the module creates it when it is missing).")
 
 
 def key_files(keys_dir, domains):
@@ -346,7 +347,8 @@ def main():
         try:
             write_text(module, path, after)
         except OSError as err:
-            module.fail_json(msg="state_file: cannot be written: %s." % err.strerror, **result)
+            module.fail_json(msg="state_file: %s cannot be written: %s; nothing was recorded. Fix: make its "
+                             "directory writable, or point state_file elsewhere." % (path, err.strerror), **result)
     if waits["overlap"] < SHORT_OVERLAP_SECONDS and any(c["phase"] == "signing" for c in changes):
         module.warn("overlap is under two days: mail signed with the old key and still queued or in flight may "
                     "be verified after that key is revoked.")

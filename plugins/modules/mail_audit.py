@@ -95,9 +95,16 @@ options:
         the keys C(zone), C(reply), C(weight) and C(dqs_key). Allowlists (negative weight) are skipped.
       - An answer of 127.255.255.254 or 127.255.255.255 is reported as a refused query (a public or open
         resolver asked), not as a listing.
+      - A Spamhaus DQS key (in C(dqs_key), in a C(KEY.zen.dq.spamhaus.net) zone, or in O(dqs_key)) is a
+        secret; findings, RV(report_text), C(audit.json) and C(audit.html) show it as C(********).
     type: list
     elements: raw
     default: []
+  dqs_key:
+    description:
+      - Spamhaus Data Query Service key for the public Spamhaus zones of O(dnsbl_zones) that carry
+        no key of their own; they are asked as C(KEY.zen.dq.spamhaus.net). Never shown.
+    type: str
   fail_on:
     description:
       - The task fails when a finding of this severity or worse is found (after writing the reports).
@@ -255,9 +262,10 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._audit import (
     run_audit)
 from ansible_collections.mailauth.hardening.plugins.module_utils._audit_report import (
     render_html, render_json, render_text)
+from ansible_collections.mailauth.hardening.plugins.module_utils._dnsbl import dqs_keys, mask_dqs
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import HAS_DNSPYTHON, dns_lookup
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
+from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, hide, require_library
 
 REPORT_NAMES = {"json": "audit.json", "html": "audit.html"}
 
@@ -340,6 +348,7 @@ def run_module():
             resolvers=dict(type="list", elements="str"),
             nameserver_port=dict(type="int", default=53),
             dnsbl_zones=dict(type="list", elements="raw", default=[]),
+            dqs_key=dict(type="str", no_log=True),
             fail_on=dict(type="str", choices=list(FAIL_ON), default="error"),
             timeout=dict(type="float", default=5.0),
             report_dir=dict(type="path"),
@@ -348,14 +357,17 @@ def run_module():
     )
     require_library(module, HAS_DNSPYTHON, "dnspython")
     params = module.params
+    # Keys inside dnsbl_zones: Ansible masks them in the result and its invocation from here on.
+    hide(module, dqs_keys([params["dnsbl_zones"], {"dqs_key": params["dqs_key"]}]))
     with fail_json_on(module):
         specs = [domain_spec(data, "domains[%d]" % index) for index, data in enumerate(params["domains"])]
-        sites = dnsbl_sites(params["dnsbl_zones"])
+        sites = dnsbl_sites(params["dnsbl_zones"], dqs_key=params["dqs_key"])
         if not 0 < params["nameserver_port"] < 65536:
             raise InputError("nameserver_port", "%d is not a port." % params["nameserver_port"], "use 1 to 65535.")
         views = Views(params)
         result = run_audit(specs, views, sites, params["fail_on"])
-    result.update(changed=False, nameservers=views.asked, disagreements=views.disagreements())
+    # DNSBL query names hold the zone, so a DQS key: masked before any report is written.
+    result.update(changed=False, nameservers=views.asked, disagreements=mask_dqs(views.disagreements()))
     for item in result["disagreements"]:
         module.warn("name servers disagree on %s %s: %s" % (item["name"], item["type"], item["answers"]))
     result["report_text"] = render_text(result)

@@ -26,6 +26,9 @@ description:
     returns the selectors each host may sign with (RV(selectors)); a key some server does not serve
     closes the gate.
   - Changes nothing. Run it on the controller (C(delegate_to) localhost, C(run_once)).
+  - Fails closed - before asking DNS anything - on input it could not decide on - an empty O(domains),
+    an entry that is not a plan of the harden_plan filter (or, for O(step=raise), not a pending raise
+    of the hold step), naming the entry and what it lacks - rather than checking nothing and passing.
 author: mailauth.hardening contributors (!UNKNOWN)
 options:
   gate:
@@ -53,6 +56,11 @@ options:
     type: list
     elements: dict
     default: []
+  summary:
+    description:
+      - For O(step=raise) - the RV(mailauth.hardening.mail_audit#module:summary) of the same audit. A pending
+        domain its grid does not list was not audited and stays held. Required for O(step=raise).
+    type: dict
   override:
     description:
       - Let the step go ahead although the gate is closed; every reason is still reported as a warning.
@@ -126,6 +134,7 @@ EXAMPLES = r"""
     step: raise
     domains: "{{ dmarc_hold.pending }}"
     findings: "{{ audit.findings }}"
+    summary: "{{ audit.summary }}"
   delegate_to: localhost
   run_once: true
 
@@ -207,6 +216,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailauth.hardening.plugins.module_utils import _gates
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._gate_dns import gate_views
+from ansible_collections.mailauth.hardening.plugins.module_utils._gate_input import (
+    audited_domains, check_findings, check_gate_input)
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import HAS_DNSPYTHON
 from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
 
@@ -237,7 +248,8 @@ def run_gate(module, views_for):
         result.update(domains=plans, pending=pending, published=published)
         decide(module, gate, [], result)
     elif gate == "dmarc":
-        allowed, trips = _gates.dmarc_raise(domains, params["findings"])
+        check_findings(params["findings"])
+        allowed, trips = _gates.dmarc_raise(domains, params["findings"], audited_domains(params["summary"]))
         if trips and params["override"]:
             allowed = [_gates.raise_entry(entry) for entry in domains]
         result["domains"] = allowed
@@ -260,6 +272,7 @@ def main():
             step=dict(type="str", default="hold", choices=["hold", "raise"]),
             domains=dict(type="list", elements="dict", required=True),
             findings=dict(type="list", elements="dict", default=[]),
+            summary=dict(type="dict"),
             override=dict(type="bool", default=False),
             nameservers=dict(type="list", elements="str"),
             resolvers=dict(type="list", elements="str"),
@@ -271,6 +284,7 @@ def main():
     require_library(module, HAS_DNSPYTHON, "dnspython")
     params = module.params
     with fail_json_on(module, ProviderError, _gates.GateDnsError):
+        check_gate_input(params["gate"], params["step"], params["domains"])
         views_for = gate_views(params["nameservers"], params["resolvers"], params["nameserver_port"], params["timeout"])
         result = run_gate(module, views_for)
     module.exit_json(**result)

@@ -153,7 +153,8 @@ def read_key_record(path):
     except FileNotFoundError:
         return None, None
     except OSError as err:
-        raise PleskError("Cannot read the DKIM key %s: %s." % (path, err.strerror))
+        raise PleskError("keys_dir: cannot read the DKIM key %s: %s. Fix: check keys_dir and the file's "
+                         "permissions." % (path, err.strerror))
     return dkim_record_from_pem(pem, path)
 
 
@@ -195,9 +196,9 @@ def main():
             module.warn("Check mode: Plesk makes the key of %s when signing is switched on, so there is no record "
                         "to return yet." % domain)
         elif record is None and after["signing"]:
-            raise PleskError("Plesk signs mail of %s but there is no key at %s. Check keys_dir, or switch signing "
-                             "off and on in Plesk (Websites & Domains > %s > Mail Settings) to make Plesk write it."
-                             % (domain, key_path, domain))
+            raise PleskError("keys_dir: Plesk signs mail of %s but there is no key at %s. Fix: check keys_dir, or "
+                             "switch signing off and on in Plesk (Websites & Domains > %s > Mail Settings) to make "
+                             "Plesk write it." % (domain, key_path, domain))
 
     result = dict(changed=bool(steps), domain=domain, signing=after["signing"], selector=after["selector"],
                   key_path=key_path, dns_name="%s._domainkey.%s" % (after["selector"], domain),

@@ -42,8 +42,18 @@ options:
         Spamhaus answers queries from public resolvers with 127.255.255.254, which without a filter
         counts as "listed" and rejects all mail.
       - Plesk has no weights; positive weights are ignored and allowlists (negative weights) are refused.
+      - A Spamhaus DQS key is a secret wherever it is - in C(dqs_key), in a C(KEY.zen.dq.spamhaus.net)
+        zone, in O(dqs_key), or in the zones Plesk already holds; RV(settings), RV(commands), the diff,
+        messages and the invocation show it as C(********).
     type: list
     elements: raw
+  dqs_key:
+    description:
+      - Spamhaus Data Query Service key for the public Spamhaus zones of O(dnsbl_zones) without a key
+        of their own; Plesk then queries C(KEY.zen.dq.spamhaus.net). Never shown, never logged on the
+        target (a key inside O(dnsbl_zones) is masked in the result, but the target's log of the
+        module's arguments only masks it when it is given here).
+    type: str
   spf_enabled:
     description: Switch SPF checking of incoming mail on or off.
     type: bool
@@ -112,9 +122,8 @@ EXAMPLES = r"""
   mailauth.hardening.plesk_mail_settings:
     spf_mode: reject_fail
     dnsbl_zones:
-      - zone: zen.spamhaus.org
-        reply: 127.0.0.[2..11]
-        dqs_key: "{{ vault_spamhaus_dqs_key }}"
+      - zen.spamhaus.org=127.0.0.[2..11]
+    dqs_key: "{{ vault_spamhaus_dqs_key }}"
 
 - name: This server's help text names the SPF mode option differently
   mailauth.hardening.plesk_mail_settings:
@@ -154,7 +163,8 @@ mta:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on
+from ansible_collections.mailauth.hardening.plugins.module_utils._dnsbl import dqs_keys, mask_dqs
+from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, hide
 from ansible_collections.mailauth.hardening.plugins.module_utils._plesk import (
     SPF_MODES, PleskError, changed_settings, check_dkim_dmarc_rule, check_mta, command_text, confirm,
     module_cli, plan_changes, read_settings, wanted_settings)
@@ -165,6 +175,7 @@ def main():
         argument_spec=dict(
             dnsbl_enabled=dict(type="bool"),
             dnsbl_zones=dict(type="list", elements="raw"),
+            dqs_key=dict(type="str", no_log=True),
             spf_enabled=dict(type="bool"),
             spf_mode=dict(type="str", choices=list(SPF_MODES)),
             spf_local_rules=dict(type="str"),
@@ -179,11 +190,15 @@ def main():
     )
     overrides = module.params["cli_options"]
     steps = []
+    # DQS keys ride in zone names: Ansible masks them everywhere from here on, and mask_dqs
+    # catches any other key the zones Plesk holds carry.
+    hide(module, dqs_keys([module.params["dnsbl_zones"], {"dqs_key": module.params["dqs_key"]}]))
     with fail_json_on(module, PleskError):
         wanted = wanted_settings(module.params)
         cli = module_cli(module)
         mta = check_mta(cli)
         before = read_settings(cli)
+        hide(module, dqs_keys(before["dnsbl_zones"]))
         check_dkim_dmarc_rule(before, wanted)
         if changed_settings(before, wanted):
             steps = plan_changes(before, wanted, cli.help_text("mailserver"), overrides)
@@ -200,7 +215,7 @@ def main():
     if module._diff:
         result["diff"] = dict(before=before, after=after, before_header="Plesk mail server settings",
                               after_header="Plesk mail server settings")
-    module.exit_json(**result)
+    module.exit_json(**mask_dqs(result))
 
 
 if __name__ == "__main__":

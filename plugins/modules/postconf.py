@@ -21,8 +21,12 @@ description:
   - Before anything is changed, the edits are tried on a scratch copy of main.cf and master.cf.
     A parameter name that Postfix does not know, or an edit C(postconf) refuses, fails the task
     there and the real configuration is never touched.
-  - After the change C(postfix check) runs; when it fails, main.cf and master.cf are restored
-    to what they were before the task, and the task fails with Postfix's message.
+  - C(postconf) writes each file anew, which would leave it C(0644) and owned by the user running
+    it; the module gives main.cf and master.cf their mode and owner back (a C(0640 root:postfix)
+    main.cf stays that).
+  - After the change C(postfix check) runs; when it or an edit fails, main.cf and master.cf get
+    their content, mode and owner back, and the task fails with Postfix's message. When the
+    roll-back cannot write either (an unwritable directory), the message gives both errors.
   - The module does not reload Postfix. Notify a handler on change (RV(reload_required));
     C(inet_interfaces) and C(inet_protocols) need a restart (RV(restart_required)).
 author: mailauth.hardening contributors (!UNKNOWN)
@@ -114,8 +118,11 @@ options:
     default: true
   mask_values:
     description:
-      - Strings to hide in the results, diff and messages, for example a Spamhaus DQS key that is
-        part of a DNSBL zone name. They are still written to main.cf.
+      - Strings to hide in the results, diff and messages (and the target's log of the module's
+        arguments). They are still written to main.cf.
+      - Spamhaus DQS keys in zone names (C(KEY.zen.dq.spamhaus.net)) are hidden without being listed
+        here, in what the task sets and in what main.cf and master.cf already hold; listing them
+        keeps them out of the target's log as well.
     type: list
     elements: str
     default: []
@@ -213,8 +220,9 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on
-from ansible_collections.mailauth.hardening.plugins.module_utils import _postconf
+from ansible_collections.mailauth.hardening.plugins.module_utils._dnsbl import dqs_keys
+from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, hide
+from ansible_collections.mailauth.hardening.plugins.module_utils import _file_snapshot, _postconf
 
 CONFIG_FILES = ("main.cf", "master.cf")
 SBIN = ["/usr/sbin", "/usr/local/sbin", "/sbin"]
@@ -308,26 +316,27 @@ def try_on_copy(module, postconf, request, plan):
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def snapshot(config_dir):
-    saved = {}
-    for name in CONFIG_FILES:
-        with open(os.path.join(config_dir, name), "rb") as handle:
-            saved[name] = handle.read()
-    return saved
+def config_paths(config_dir):
+    return [os.path.join(config_dir, name) for name in CONFIG_FILES]
 
 
-def restore(module, config_dir, saved):
-    for name, content in saved.items():
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % name, dir=config_dir)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        module.atomic_move(tmp, os.path.join(config_dir, name))
+def changed_fields(plan):
+    """The options a plan changes, as the task names them (parameters.NAME, services.NAME/TYPE, ...)."""
+    return (["parameters.%s" % name for name in plan.parameters] + ["services.%s" % key for key in plan.services]
+            + ["service_parameters.%s" % key for key in plan.service_parameters])
 
 
-def roll_back(module, config_dir, saved, result, msg):
-    """Restore the saved files and fail: nothing changed, nothing to reload."""
-    restore(module, config_dir, saved)
-    result.update(changed=False, reload_required=False, restart_required=False, msg=msg)
+def roll_back(module, saved, result, plan, msg, fix):
+    """Restore the saved files (bytes, mode, owner) and fail naming the fields, msg, the roll-back's own errors and fix."""
+    failed = _file_snapshot.restore(saved)
+    if failed:
+        msg += (" The roll-back failed as well (%s), so main.cf or master.cf may hold part of the change: "
+                "compare `postconf -n` and `postconf -M` with what you expect and mend them by hand."
+                % "; ".join(failed))
+    else:
+        msg += " main.cf and master.cf were restored (content, mode and owner)."
+    result.update(changed=bool(failed), reload_required=False, restart_required=False,
+                  msg="%s: %s Fix: %s" % (", ".join(changed_fields(plan)), msg, fix))
     module.fail_json(**result)
 
 
@@ -353,6 +362,8 @@ def main():
         ),
         supports_check_mode=True,
     )
+    # A Spamhaus DQS key rides in a DNSBL zone name; hidden like mask_values, without being named.
+    hide(module, dqs_keys([module.params["parameters"], module.params["service_parameters"]]))
     with fail_json_on(module):
         request = _postconf.parse_request(module.params["parameters"], module.params["services"],
                                           module.params["service_parameters"])
@@ -362,10 +373,16 @@ def main():
     if not config_dir:
         rc, out, err = module.run_command([binary, "-h", "config_directory"], check_rc=True)
         config_dir = out.strip()
+    missing = [path for path in config_paths(config_dir) if not os.path.isfile(path)]
+    if missing:
+        module.fail_json(msg="config_dir: %s has no %s. Fix: point config_dir at a Postfix configuration directory "
+                         "(the one `postconf -h config_directory` names, normally /etc/postfix)."
+                         % (config_dir, " and no ".join(os.path.basename(path) for path in missing)))
     postconf = Postconf(module, binary, config_dir)
     result = dict(changed=False, commands=[], reload_required=False, restart_required=False, config_dir=config_dir)
 
     state = read_state(postconf)
+    hide(module, dqs_keys([dict(state.parameters), dict(state.service_parameters)]))
     with fail_json_on(module, result=result):
         plan = _postconf.plan(request, state, read_defaults(postconf, _postconf.default_names(request, state)))
         if plan.commands:
@@ -380,19 +397,26 @@ def main():
     if module.check_mode:
         module.exit_json(**result)
 
-    saved = snapshot(config_dir)
+    try:
+        saved = _file_snapshot.snapshot(config_paths(config_dir))
+    except OSError as err:
+        module.fail_json(msg="config_dir: cannot read %s (nothing was changed): %s" % (err.filename, err.strerror),
+                         **dict(result, changed=False))
     for args in plan.commands:
         error = postconf.run(args)
         if error:
-            roll_back(module, config_dir, saved, result, "postconf %s failed; main.cf and master.cf were restored: %s"
-                      % (shlex.join(args), error))
+            roll_back(module, saved, result, plan, "postconf %s failed: %s." % (shlex.join(args), error),
+                      "mend what postconf names (config_dir and its files must be writable), then run again.")
+    # postconf writes a new file: the old one's mode and owner (0640 root:postfix) go with it.
+    for failed in _file_snapshot.keep_attributes(saved):
+        module.warn("could not give back the mode and owner of %s." % failed)
     if module.params["postfix_check"]:
         postfix = module.get_bin_path("postfix", required=True, opt_dirs=SBIN)
         rc, output = run_with_terminal([postfix, "-c", config_dir, "check"])
         if rc != 0:
-            roll_back(module, config_dir, saved, result,
-                      "postfix check failed after the change; main.cf and master.cf were restored. Postfix says: %s"
-                      % (output or "exit status %d (no message)" % rc))
+            roll_back(module, saved, result, plan, "postfix check failed after the change. Postfix says: %s."
+                      % (output or "exit status %d (no message)" % rc),
+                      "mend the value Postfix names, then run again.")
     module.exit_json(**result)
 
 

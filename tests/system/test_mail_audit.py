@@ -236,3 +236,41 @@ def test_servers_that_answer_differently_are_named(bind, lagging_bind, run_playb
     [differs] = result["disagreements"]
     assert differs["name"] == "s1._domainkey.good.%s" % ZONE
     assert differs["answers"][lagging_bind.address] == []
+
+
+# --- a Spamhaus DQS key is a secret: findings, report_text, audit.json, audit.html, -vvv ---------
+
+DQS_KEY = "dqskeyofthisaccount0123456"
+DQS_ZONE = "dq.spamhaus.net"  # served by the loopback BIND only: nothing leaves the machine
+
+
+@pytest.fixture(scope="module")
+def dqs_bind(tmp_path_factory):
+    listed, refused = ("%s.113.0.203.%s.zen.%s." % (octet, DQS_KEY, DQS_ZONE) for octet in (66, 77))
+    zones = {ZONE: audit_zone(), ELSEWHERE: elsewhere_zone(),
+             DQS_ZONE: zone_text(DQS_ZONE, ["%s IN A 127.0.0.2" % listed, '%s IN TXT "listed for the test"' % listed,
+                                            "%s IN A 127.255.255.254" % refused])}
+    with run_named(zones, directory=tmp_path_factory.mktemp("dqs-named")) as server:
+        yield server
+
+
+@pytest.mark.parametrize("dnsbl", [
+    {"dnsbl_zones": ["zen.spamhaus.org=127.0.0.[2..11]"], "dqs_key": DQS_KEY},
+    {"dnsbl_zones": [{"zone": "zen.spamhaus.org", "reply": "127.0.0.[2..11]", "dqs_key": DQS_KEY}]},
+    {"dnsbl_zones": ["%s.zen.dq.spamhaus.net=127.0.0.[2..11]" % DQS_KEY]},
+])
+def test_a_dqs_key_shows_nowhere(dqs_bind, run_playbook, tmp_path, dnsbl):
+    domains = [{"name": "dnsbl-listed.%s" % ZONE, "sending_ips": [LISTED_IP, REFUSED_IP], "dmarc_policy": "none"}]
+    options = dict(dnsbl, domains=domains, nameservers=[dqs_bind.address], fail_on="never",
+                   report_dir=str(tmp_path / "reports"))
+    rc, data, output = run_playbook(play(options), "-vvv")
+    assert rc == 0, output
+    result = task_result(data)
+    listed = [f for f in result["findings"] if f["check"] == "dnsbl.listed"]
+    assert [f["severity"] for f in listed] == ["error", "warning"]
+    assert "is listed on ********.zen.dq.spamhaus.net (answer 127.0.0.2)" in listed[0]["message"]
+    assert "DNSBL" in result["report_text"]
+    reports = [(tmp_path / "reports" / name).read_text() for name in ("audit.json", "audit.html")]
+    assert "********.zen.dq.spamhaus.net" in reports[0] + reports[1]
+    for text in [output, json.dumps(data), result["report_text"]] + reports:
+        assert DQS_KEY not in text

@@ -1,5 +1,8 @@
 """plesk_mail_settings and plesk_domain_dkim through ansible-playbook, against the Plesk test double."""
 import base64
+import json
+
+import pytest
 
 from cryptography.hazmat.primitives import serialization
 # plesk_double is a fixture: importing it is using it.
@@ -94,6 +97,36 @@ def test_zones_are_replaced_exactly(plesk_double, run_playbook):
     assert plesk_double.mail_settings()["rbl_server"] == "keep.example.net;new.example.net"
 
 
+DQS_KEY = "dqskeyofthisaccount0123456"
+OLD_DQS_KEY = "formerkeyofthisaccount9876"
+
+
+@pytest.mark.parametrize("zones, extra", [
+    ('[{zone: zen.spamhaus.org, reply: "127.0.0.[2..11]", dqs_key: %s}]' % DQS_KEY, {}),
+    ('["%s.zen.dq.spamhaus.net=127.0.0.[2..11]"]' % DQS_KEY, {}),
+    ('["zen.spamhaus.org=127.0.0.[2..11]"]', {"dqs_key": DQS_KEY}),
+])
+def test_a_dqs_key_shows_nowhere_even_at_vvv(plesk_double, run_playbook, zones, extra):
+    plesk_double.admin("set-setting", "rbl_server", "%s.zen.dq.spamhaus.net=127.0.0.[2..11]" % OLD_DQS_KEY)
+    rc, data, out = run_playbook(mail_task(dnsbl_enabled="true", dnsbl_zones=zones, **extra), "-vvv", diff=True,
+                                 extra_env=plesk_double.env)
+    assert rc == 0, out
+    result = task_results(data)
+    assert result["changed"] and result["settings"]["dnsbl_zones"] == ["********.zen.dq.spamhaus.net=127.0.0.[2..11]"]
+    assert any("--add-maps-zone ********.zen.dq.spamhaus.net" in c for c in result["commands"])
+    assert any("--remove-maps-zone ********.zen.dq.spamhaus.net" in c for c in result["commands"])
+    for key in (DQS_KEY, OLD_DQS_KEY):
+        assert key not in out and key not in json.dumps(data)
+    assert plesk_double.mail_settings()["rbl_server"] == "%s.zen.dq.spamhaus.net=127.0.0.[2..11]" % DQS_KEY
+
+
+def test_a_dqs_key_in_a_refused_zone_is_not_shown(plesk_double, run_playbook):
+    rc, data, out = run_playbook(mail_task(dnsbl_zones='["%s.zen.dq.spamhaus.net"]' % DQS_KEY), "-vvv",
+                                 extra_env=plesk_double.env)
+    assert rc != 0 and task_results(data)["msg"].startswith("dnsbl_zones[0]: ********.zen.dq.spamhaus.net has no reply")
+    assert DQS_KEY not in out and plesk_double.changing_calls() == []
+
+
 def test_missing_option_fails_naming_setting_and_panel(plesk_double, run_playbook):
     env = dict(plesk_double.env, PLESK_DOUBLE_GUESSED_OPTIONS="0")
     rc, data, out = run_playbook(mail_task(dnsbl_enabled="true", spf_mode="reject_fail"), extra_env=env)
@@ -181,12 +214,12 @@ def test_domain_dkim_disable_keeps_the_key(plesk_double, run_playbook):
 
 def test_domain_dkim_failures(plesk_double, run_playbook):
     plesk_double.admin("add-domain", "web.test", "--no-mail")
-    cases = [("nope.test", "nope.test is not a domain on this Plesk server"),
-             ("web.test", "web.test has no mail service in Plesk")]
+    cases = [("nope.test", "domain: nope.test is not a domain on this Plesk server"),
+             ("web.test", "domain: web.test has no mail service in Plesk")]
     for domain, words in cases:
         rc, data, out = run_playbook(dkim_task(domain, keys_dir=plesk_double.keys_dir), extra_env=plesk_double.env)
         assert rc != 0 and task_results(data)["msg"].startswith(words), out
     plesk_double.admin("add-domain", "example.test")
     plesk_double.admin("set-setting", "domain_keys_sign", "false")
     rc, data, out = run_playbook(dkim_task("example.test", keys_dir=plesk_double.keys_dir), extra_env=plesk_double.env)
-    assert rc != 0 and task_results(data)["msg"].startswith("DKIM signing is not allowed server-wide"), out
+    assert rc != 0 and task_results(data)["msg"].startswith("state: DKIM signing is not allowed server-wide"), out

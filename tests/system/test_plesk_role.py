@@ -84,3 +84,13 @@ def test_role_refuses_a_domain_without_dns_provider(seeded, named, run_playbook)
                                  extra_env=seeded.env)
     assert rc != 0 and "every domain needs name and dns.provider" in out
     assert seeded.changing_calls() == []
+
+
+def test_role_keeps_the_dqs_key_out_of_every_output_at_vvv(seeded, named, run_playbook):
+    key = "dqskeyofthisaccount0123456"
+    play = role_play(named, seeded.keys_dir, mailauth_dnsbl_dqs_key=key,
+                     mailauth_dnsbl=[{"zone": "zen.spamhaus.org", "reply": "127.0.0.[2..11]", "weight": 3}])
+    rc, data, out = run_playbook(play, "-vvv", diff=True, extra_env=seeded.env)
+    assert rc == 0, out
+    assert key not in out and "********.zen.dq.spamhaus.net=127.0.0.[2..11]" in out
+    assert seeded.mail_settings()["rbl_server"] == "%s.zen.dq.spamhaus.net=127.0.0.[2..11]" % key

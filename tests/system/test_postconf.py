@@ -3,12 +3,19 @@
 Every test works on a scratch configuration directory (a copy of /etc/postfix/main.cf
 and master.cf) passed as config_dir; /etc/postfix is never written.
 """
+import fcntl
+import grp
 import hashlib
 import json
+import os
 import shutil
+import stat
+import struct
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import pytest
 
@@ -197,4 +204,131 @@ def test_masked_values_never_show(postconf_task, config_dir):
         "mask_values": [key]}, diff=True)
     assert rc == 0, output
     assert key not in output
+    assert key in value(config_dir, "postscreen_dnsbl_sites")
+
+
+# --- mode and owner survive every write; a roll-back that cannot write says so beside postconf's error ---
+
+POSTFIX_GID = grp.getgrnam("postfix").gr_gid if "postfix" in [g.gr_name for g in grp.getgrall()] else None
+FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_IMMUTABLE_FL = 0x80086601, 0x40086602, 0x10
+
+
+def attributes(config_dir):
+    return {name: (stat.S_IMODE((config_dir / name).stat().st_mode), (config_dir / name).stat().st_uid,
+                   (config_dir / name).stat().st_gid) for name in ("main.cf", "master.cf")}
+
+
+def set_immutable(path, on):
+    """chattr +i / -i through the ioctl (fast enough to act between two postconf runs)."""
+    fd = os.open(str(path), os.O_RDONLY)
+    try:
+        flags = struct.unpack("l", fcntl.ioctl(fd, FS_IOC_GETFLAGS, struct.pack("l", 0)))[0]
+        flags = flags | FS_IMMUTABLE_FL if on else flags & ~FS_IMMUTABLE_FL
+        fcntl.ioctl(fd, FS_IOC_SETFLAGS, struct.pack("l", flags))
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture
+def postfix_owned(config_dir):
+    """main.cf and master.cf as Debian ships them on hardened hosts: 0640 root:postfix."""
+    if POSTFIX_GID is None:
+        pytest.skip("no postfix group")
+    for name in ("main.cf", "master.cf"):
+        os.chown(str(config_dir / name), 0, POSTFIX_GID)
+        os.chmod(str(config_dir / name), 0o640)
+    return attributes(config_dir)
+
+
+@pytest.fixture
+def unwritable(config_dir):
+    """Make paths immutable (even for root); always undone."""
+    made = []
+
+    def make(*paths):
+        for path in paths:
+            try:
+                set_immutable(path, True)
+            except OSError:
+                pytest.skip("the immutable attribute cannot be set here")
+            made.append(path)
+    yield make
+    for path in made:
+        set_immutable(path, False)
+
+
+def test_a_change_keeps_mode_and_owner(postconf_task, config_dir, postfix_owned):
+    rc, result, output = postconf_task({"parameters": {"smtpd_helo_required": True},
+                                        "services": [{"name": "smtp", "type": "inet", "process_limit": 50}]})
+    assert rc == 0 and result["changed"], output
+    assert value(config_dir, "smtpd_helo_required") == "yes"
+    assert attributes(config_dir) == postfix_owned
+
+
+def test_a_roll_back_restores_content_mode_and_owner(postconf_task, config_dir, postfix_owned):
+    before = digest(config_dir)
+    rc, result, output = postconf_task({"parameters": {"inet_protocols": "bogus"},
+                                        "services": [{"name": "smtp", "type": "inet", "process_limit": 50}]})
+    assert rc != 0 and result["msg"].startswith("parameters.inet_protocols, services.smtp/inet: postfix check failed")
+    assert "restored (content, mode and owner)" in result["msg"] and "Fix: mend the value Postfix names" in result["msg"]
+    assert digest(config_dir) == before and attributes(config_dir) == postfix_owned
+
+
+def test_an_unwritable_directory_gives_postconfs_own_error(postconf_task, config_dir, postfix_owned, unwritable):
+    before = digest(config_dir)
+    unwritable(config_dir)
+    rc, result, output = postconf_task({"parameters": {"smtpd_helo_required": True}})
+    assert rc != 0 and "Traceback" not in output and "MODULE FAILURE" not in output
+    assert result["msg"].startswith("parameters.smtpd_helo_required: postconf -e smtpd_helo_required=yes failed: ")
+    assert "Operation not permitted" in result["msg"] and "were restored" in result["msg"]
+    assert "Fix: mend what postconf names" in result["msg"]
+    assert not result["changed"]
+    assert digest(config_dir) == before and attributes(config_dir) == postfix_owned
+
+
+def test_a_roll_back_that_cannot_write_reports_both_errors(postconf_task, config_dir, postfix_owned, unwritable):
+    """The directory and master.cf turn immutable right after the first edit (-M) rewrote master.cf:
+    the second edit (-e) fails, and so does putting master.cf back."""
+    master = config_dir / "master.cf"
+    first_inode = master.stat().st_ino
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            try:
+                if master.stat().st_ino != first_inode:
+                    unwritable(config_dir, master)
+                    return
+            except FileNotFoundError:
+                pass
+            time.sleep(0.0002)
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        rc, result, output = postconf_task({"parameters": {"smtpd_helo_required": True},
+                                            "services": [{"name": "smtp", "type": "inet", "process_limit": 50}]})
+    finally:
+        stop.set()
+        watcher.join()
+    if rc == 0:
+        pytest.skip("the watcher was too slow to catch the moment between the two edits")
+    assert "Traceback" not in output and "MODULE FAILURE" not in output
+    assert result["msg"].startswith("parameters.smtpd_helo_required, services.smtp/inet: postconf -e "
+                                    "smtpd_helo_required=yes failed: "), result["msg"]
+    assert "The roll-back failed as well (%s: Operation not permitted)" % master in result["msg"]
+    assert "compare `postconf -n` and `postconf -M`" in result["msg"]
+    assert result["changed"]
+
+
+def test_a_dqs_key_is_hidden_without_mask_values_and_when_main_cf_already_holds_one(run_playbook, config_dir):
+    key, old_key = "dqskeyofthisaccount0123456", "formerkeyofthisaccount9876"
+    postconf(config_dir, "-e", "postscreen_dnsbl_sites=%s.zen.dq.spamhaus.net=127.0.0.[2..11]*3" % old_key)
+    options = {"parameters": {"postscreen_dnsbl_sites": ["%s.zen.dq.spamhaus.net=127.0.0.[2..11]*3" % key]}}
+    args = textwrap.indent("\n".join("%s: %s" % (k, json.dumps(v)) for k, v in options.items()), " " * 8)
+    rc, data, output = run_playbook(PLAY.format(python=sys.executable, config_dir=config_dir, args=args), "-vvv",
+                                    diff=True)
+    assert rc == 0, output
+    result = data["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    assert result["diff"][0]["before"] == "postscreen_dnsbl_sites = ********.zen.dq.spamhaus.net=127.0.0.[2..11]*3\n"
+    assert key not in output and old_key not in output
     assert key in value(config_dir, "postscreen_dnsbl_sites")

@@ -28,7 +28,7 @@ def test_dqs_key():
 @pytest.mark.parametrize("args, kwargs, words", [
     ((["zen.spamhaus.org*3"],), {}, "mailauth_dnsbl[0]: zen.spamhaus.org has no reply filter"),
     ((SITES,), {"threshold": 4}, "mailauth_dnsbl_threshold:"),
-    ((SITES,), {"mode": "rbl"}, "mode must be one of"),
+    ((SITES,), {"mode": "rbl"}, "mode: must be one of"),
     ((["bl.spamcop.net", "x=1.2.3"],), {"field": "mailauth_postfix_dnsbl_sites"}, "mailauth_postfix_dnsbl_sites[1]"),
 ])
 def test_errors_name_the_variable(args, kwargs, words):

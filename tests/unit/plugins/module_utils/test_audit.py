@@ -311,3 +311,19 @@ def test_run_audit_summary_and_fail_on(rsa2048):
     assert result["summary"]["counts"]["error"] == 3  # spf.missing, dkim.missing, dmarc.missing
     assert _audit.run_audit([spec_good], views.get, fail_on="warning")["ok"] is True
     assert all(set(f) == {"domain", "check", "severity", "message", "fix"} for f in result["findings"])
+
+
+DQS_KEY = "abcdefghijklmnopqrstuvwxyz"
+
+
+@pytest.mark.parametrize("answer", ["127.0.0.2", "127.255.255.254", "127.255.255.252", LookupFailure])
+def test_dnsbl_findings_never_show_a_dqs_key(answer):
+    sites = _audit.dnsbl_sites(["zen.spamhaus.org=127.0.0.[2..11]"], dqs_key=DQS_KEY)
+    assert sites[0].zone == DQS_KEY + ".zen.dq.spamhaus.net"
+    name = "10.113.0.203.%s.zen.dq.spamhaus.net" % DQS_KEY
+    table = {(D, "TXT"): [GOOD_SPF], ("_dmarc." + D, "TXT"): [GOOD_DMARC],
+             (name, "A"): answer if answer is LookupFailure else [answer]}
+    spec = _audit.domain_spec({"name": D, "sending_ips": [IP]}, "d")
+    [found] = [f for f in _audit.audit_domain(spec, static_lookup(table), sites).findings if f.check == "dnsbl.listed"]
+    assert "********.zen.dq.spamhaus.net" in found.message + found.fix
+    assert DQS_KEY not in found.message + found.fix

@@ -13,17 +13,22 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys import (
+    ANCESTOR,
     GENERATE,
     KEEP,
+    KEY_DIRECTORY,
+    KEY_FILE,
     REPLACE,
     check_wanted,
     decide_action,
     describe_key,
-    directory_problem,
     dkimpy_private_key,
     generate_private_key,
     load_private_key,
     mismatch_reason,
+    node_fix,
+    node_problem,
+    opendkim_refuses,
     parse_key_mode,
     private_key_pem,
 )
@@ -267,19 +272,64 @@ def test_refused_modes(mode):
     assert field_of(parse_key_mode, mode) == "mode"
 
 
-@pytest.mark.parametrize("st_mode, key_directory, unsafe", [
-    (stat.S_IFDIR | 0o700, True, False),
-    (stat.S_IFDIR | 0o750, True, False),
-    (stat.S_IFDIR | 0o770, True, True),
-    (stat.S_IFDIR | 0o757, True, True),
-    (stat.S_IFDIR | 0o1777, True, True),
-    (stat.S_IFDIR | 0o755, False, False),
-    (stat.S_IFDIR | 0o775, False, False),
-    (stat.S_IFDIR | 0o777, False, True),
-    (stat.S_IFDIR | 0o1777, False, False),
+@pytest.mark.parametrize("mode", [600, 640, 644, 400, 7777])
+def test_an_unquoted_yaml_number_is_named_as_decimal(mode):
+    with pytest.raises(InputError) as err:
+        parse_key_mode(mode)
+    assert err.value.field == "mode"
+    assert "%d was read as a decimal number" % mode in err.value.problem
+    assert "mode: '%04d'" % mode in err.value.fix
+
+
+def test_an_octal_yaml_number_is_accepted_as_it_is():
+    # YAML 1.1 reads an unquoted 0600 as octal: the module gets 384, which is 0o600.
+    assert parse_key_mode(384) == 0o600 and parse_key_mode(416) == 0o640
+
+
+def _names(uid):
+    return {65534: "nobody (uid 65534)"}.get(uid, "uid %d" % uid)
+
+
+def _node(kind, st_mode, uid=0, outsider=None, trusted=(0, 110)):
+    return node_problem(kind, st_mode, uid, set(trusted), _names, lambda: outsider)
+
+
+@pytest.mark.parametrize("kind, st_mode, uid, outsider, problem", [
+    (KEY_DIRECTORY, 0o700, 0, None, None),
+    (KEY_DIRECTORY, 0o750, 110, None, None),             # owned by the key's owner (opendkim)
+    (KEY_DIRECTORY, 0o755, 65534, None, "owned by nobody (uid 65534)"),
+    (KEY_DIRECTORY, 0o555, 65534, None, "owned by nobody"),   # its owner can chmod it back
+    (KEY_DIRECTORY, 0o770, 0, None, "writable by its group"),
+    (KEY_DIRECTORY, 0o757, 0, None, "writable by every user"),
+    (KEY_DIRECTORY, 0o1777, 0, None, "writable by every user"),
+    (ANCESTOR, 0o755, 0, None, None),
+    (ANCESTOR, 0o775, 0, None, None),                    # a group that holds no one else
+    (ANCESTOR, 0o775, 0, "alice", "writable by its group, which holds alice"),
+    (ANCESTOR, 0o777, 0, None, "writable by every user"),
+    (ANCESTOR, 0o1777, 0, None, None),                   # /tmp: sticky
+    (ANCESTOR, 0o755, 1000, None, "owned by uid 1000"),
+    (KEY_FILE, 0o600, 110, None, None),
+    (KEY_FILE, 0o600, 65534, None, "owned by nobody"),
+    (KEY_FILE, 0o620, 0, None, "writable by its group"),
+    (KEY_FILE, 0o606, 0, None, "writable by every user"),
 ])
-def test_directory_problem(st_mode, key_directory, unsafe):
-    assert bool(directory_problem(st_mode, key_directory)) is unsafe
+def test_node_problem_judges_each_node_as_opendkim_does(kind, st_mode, uid, outsider, problem):
+    found = _node(kind, stat.S_IFDIR | st_mode if kind != KEY_FILE else stat.S_IFREG | st_mode, uid, outsider)
+    if problem is None:
+        assert found is None
+    else:
+        assert problem in found
+
+
+def test_opendkim_refuses_a_sticky_world_writable_ancestor_that_node_problem_allows():
+    assert opendkim_refuses(stat.S_IFDIR | 0o1777) and not opendkim_refuses(stat.S_IFDIR | 0o755)
+
+
+def test_node_fix_says_what_to_run():
+    owned = "is owned by nobody (uid 65534), not by root or the key's owner"
+    assert node_fix(KEY_DIRECTORY, "/srv/keys", owned, " (owner: opendkim)").startswith("chown root /srv/keys")
+    assert node_fix(ANCESTOR, "/srv", "is writable by every user", "").startswith("chmod go-w /srv")
+    assert node_fix(KEY_FILE, "/k/s1.key", owned, " (owner: opendkim)").startswith("delete /k/s1.key")
 
 
 def test_ed25519_key_from_another_tool_is_read():

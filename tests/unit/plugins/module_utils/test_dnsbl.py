@@ -189,3 +189,39 @@ def test_global_dqs_key_moves_public_spamhaus_zones():
 def test_global_dqs_key_is_validated():
     err = error_of(_dnsbl.build_sites, ["zen.spamhaus.org=127.0.0.[2..11]"], "mailauth_dnsbl", "no good")
     assert err.field == "mailauth_dnsbl[0].dqs_key"
+
+
+# --- the DQS key is a secret: no message, finding or result shows it ---------------------------------
+
+@pytest.mark.parametrize("call, args", [
+    (_dnsbl.build_site, ({"zone": "zen.spamhaus.org", "dqs_key": KEY}, "m[0]")),            # no reply filter
+    (_dnsbl.parse_site, (KEY + ".zen.dq.spamhaus.net", "m[0]")),                              # no reply filter
+    (_dnsbl.parse_site, (KEY + ".zen.dq.spamhaus.net=127.[0..255].[0..255].[0..255]", "m[0]")),  # error codes
+    (_dnsbl.parse_site, (KEY + ".zen.dq.spamhaus.net*0", "m[0]")),                            # weight 0
+    (_dnsbl.parse_site, (KEY + ".zen.dq.spamhaus.net=127.0.0.300", "m[0]")),                  # octet
+    (_dnsbl.parse_site, (KEY + ".zen.dq.spamhaus.net==x", "m[0]")),                           # syntax
+    (_dnsbl.parse_site, (KEY + ".dbl.dq.spamhaus.net=127.0.1.[2..99]", "m[0]")),              # domain list
+    (_dnsbl.build_site, ({"zone": "zen.spamhaus.org", "dqs_key": KEY, "reply": "127.0.0.2", "weight": "x"}, "m[0]")),
+])
+def test_no_dnsbl_message_shows_a_dqs_key(call, args):
+    err = error_of(call, *args)
+    assert err.field.startswith("m[0]")
+    assert KEY not in str(err) and (err.fix is None or KEY not in err.fix)
+
+
+def test_mask_dqs_masks_keys_in_names_and_dqs_key_entries_only():
+    value = {"zones": ["%s.zen.dq.spamhaus.net=127.0.0.2" % KEY, "bl.spamcop.net"],
+             "item": {"zone": "zen.spamhaus.org", "dqs_key": KEY}, "n": 3}
+    assert _dnsbl.mask_dqs(value) == {"zones": ["********.zen.dq.spamhaus.net=127.0.0.2", "bl.spamcop.net"],
+                                      "item": {"zone": "zen.spamhaus.org", "dqs_key": "********"}, "n": 3}
+
+
+def test_dqs_keys_finds_every_key_to_hide():
+    found = _dnsbl.dqs_keys([{"zone": "zen.spamhaus.org", "dqs_key": KEY.upper()},
+                             "other123key.xbl.dq.spamhaus.net=127.0.0.[4..7]", {"dqs_key": None}, 7])
+    assert found == {KEY.upper(), KEY, "other123key"}
+
+
+def test_a_site_is_shown_with_its_key_masked():
+    site = _dnsbl.build_site({"zone": "zen.spamhaus.org", "reply": "127.0.0.2", "dqs_key": KEY})
+    assert site.zone.startswith(KEY) and site.shown == "********.zen.dq.spamhaus.net"

@@ -168,7 +168,7 @@ def test_raise_goes_through_when_the_audit_is_clean():
     findings = [{"domain": D, "check": "dmarc.report_auth", "severity": "warning", "message": "x"},
                 {"domain": D, "check": "spf.all", "severity": "info", "message": "y"},
                 {"domain": "other.example", "check": "dkim.missing", "severity": "error", "message": "z"}]
-    allowed, trips = _gates.dmarc_raise([pending_entry()], findings)
+    allowed, trips = _gates.dmarc_raise([pending_entry()], findings, [D, "other.example"])
     assert trips == []
     assert allowed == [{"name": D, "dns": DNS, "dmarc": {"p": "reject", "rua": ["agg@example.com"]}}]
 
@@ -176,11 +176,16 @@ def test_raise_goes_through_when_the_audit_is_clean():
 @pytest.mark.parametrize("check", ["dkim.missing", "dkim.mismatch", "spf.sender", "spf.lookups"])
 def test_raise_trips_on_spf_or_dkim_errors_naming_what_the_audit_saw(check):
     findings = [{"domain": "Example.COM", "check": check, "severity": "error", "message": "what was seen"}]
-    allowed, [trip] = _gates.dmarc_raise([pending_entry()], findings)
+    allowed, [trip] = _gates.dmarc_raise([pending_entry()], findings, [D])
     assert allowed == []
     assert (trip.gate, trip.domain, trip.subject) == ("dmarc", D, "p=reject")
     assert "stays at p=none instead of p=reject" in trip.message
     assert "%s: what was seen" % check in trip.message
+
+
+def test_raise_holds_a_domain_the_audit_did_not_check():
+    allowed, [trip] = _gates.dmarc_raise([pending_entry()], [], ["other.example"])
+    assert allowed == [] and "the audit did not check it" in trip.message
 
 
 # ---------------------------------------------------------------- signing

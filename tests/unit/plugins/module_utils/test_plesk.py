@@ -218,8 +218,8 @@ def test_find_option_prefers_the_override_then_the_first_candidate():
 def test_override_that_help_does_not_list_fails():
     with pytest.raises(plesk.PleskError) as err:
         plesk.find_option("spf_mode", {"--set-spf-behavior"}, {"spf_mode": "--nope"})
-    assert str(err.value) == ("cli_options.spf_mode names --nope, but `plesk bin mailserver --help` on this server "
-                              "does not list it.")
+    assert str(err.value).startswith("cli_options.spf_mode: names --nope, but `plesk bin mailserver --help` on this "
+                                     "server does not list it. Fix: name an option the help text lists")
 
 
 def test_plan_for_the_recommended_settings_on_a_fresh_server():
@@ -272,7 +272,7 @@ def test_missing_option_fails_naming_setting_and_panel_before_anything_runs():
     with pytest.raises(plesk.PleskError) as err:
         plesk.plan_changes(state(), {"spf_mode": "reject_fail", "dnsbl_enabled": True}, SEEN_HELP)
     message = str(err.value)
-    assert message.startswith("`plesk bin mailserver --help` on this server offers no option to change spf_mode "
+    assert message.startswith("spf_mode: `plesk bin mailserver --help` on this server offers no option to change spf_mode "
                               "(looked for --set-spf-behavior, --spf-behavior, --set-spf-mode, --spf-mode).")
     assert "Nothing was changed." in message and PANEL in message and "cli_options: {spf_mode: --the-option}" in message
 
@@ -360,13 +360,13 @@ def test_domain_without_dkim_parameters_reads_as_not_signing_with_selector_defau
 def test_unknown_domain_message():
     with pytest.raises(plesk.PleskError) as err:
         plesk.read_domain_dkim(cli(domain_rows()), "example.test")
-    assert str(err.value).startswith("example.test is not a domain on this Plesk server (no row in psa.domains).")
+    assert str(err.value).startswith("domain: example.test is not a domain on this Plesk server (no row in psa.domains).")
 
 
 def test_domain_without_mail_service_message():
     with pytest.raises(plesk.PleskError) as err:
         plesk.read_domain_dkim(cli(domain_rows(("3", "NULL", "NULL", "NULL"))), "example.test")
-    assert str(err.value).startswith("example.test has no mail service in Plesk, so there is nothing to sign.")
+    assert str(err.value).startswith("domain: example.test has no mail service in Plesk, so there is nothing to sign.")
 
 
 def test_domain_pref_argv():
@@ -377,7 +377,7 @@ def test_domain_pref_argv():
 
 def test_signing_not_allowed_message():
     message = plesk.signing_not_allowed_message("example.test")
-    assert message.startswith("DKIM signing is not allowed server-wide on this Plesk (%s" % PANEL)
+    assert message.startswith("state: DKIM signing is not allowed server-wide on this Plesk (%s" % PANEL)
     assert "dkim_sign: true" in message
 
 
@@ -394,7 +394,8 @@ def test_unreadable_key_message_names_the_path_and_not_the_content():
     secret = b"-----BEGIN RSA PRIVATE KEY-----\nTOPSECRETGARBAGE\n-----END RSA PRIVATE KEY-----\n"
     with pytest.raises(plesk.PleskError) as err:
         plesk.dkim_record_from_pem(secret, "/etc/domainkeys/example.test/default")
-    assert str(err.value).startswith("/etc/domainkeys/example.test/default is not a PEM private key this module can read")
+    assert str(err.value).startswith("keys_dir: /etc/domainkeys/example.test/default is not a PEM private key this module can "
+                                     "read")
     assert "TOPSECRET" not in str(err.value)
 
 

@@ -1,6 +1,7 @@
 """dkim_key module logic, run in-process against files in a private temp directory."""
 import json
 import os
+import pwd
 import stat
 
 import pytest
@@ -229,3 +230,98 @@ def test_missing_cryptography_is_reported(run, keydir, monkeypatch):
     monkeypatch.setattr(dkim_key, "HAS_CRYPTOGRAPHY", False)
     result = run(path=str(keydir / "s1.key"))
     assert result["failed"] and "cryptography" in result["msg"]
+
+
+# --- OpenDKIM's "key data is not secure": owner and mode of the file and every directory up to / ----
+
+NOBODY = pwd.getpwnam("nobody").pw_uid
+# A group another user (nobody) has as its primary group.
+NOBODY_GROUP = pwd.getpwnam("nobody").pw_gid
+
+
+def planted(keydir, run):
+    """A key made in keydir, then the directory handed to nobody with 0755: someone else's tree now."""
+    path = keydir / "s1.key"
+    run(path=str(path))
+    os.chown(str(keydir), NOBODY, -1)
+    os.chmod(str(keydir), 0o755)
+    return path
+
+
+def test_a_key_in_a_directory_owned_by_another_user_is_refused_not_kept(run, keydir):
+    path = planted(keydir, run)
+    before = path.read_bytes()
+    result = run(path=str(path))
+    assert result["failed"] and result["msg"].startswith("path: ")
+    assert "%s is in %s, which is owned by nobody (uid %d)" % (path, keydir, NOBODY) in result["msg"]
+    assert "key data is not secure" in result["msg"] and "Fix: chown root %s" % keydir in result["msg"]
+    assert path.read_bytes() == before and "record" not in result
+
+
+def test_the_same_directory_is_refused_in_check_mode_and_with_regenerate(run, keydir):
+    path = planted(keydir, run)
+    assert run(path=str(path), check=True)["failed"]
+    assert run(path=str(path), regenerate="always")["failed"]
+
+
+def test_a_directory_owned_by_the_key_owner_is_trusted(run, keydir):
+    path = planted(keydir, run)
+    result = run(path=str(path), owner="nobody")
+    assert not result.get("failed"), result["msg"]
+    assert os.stat(str(path)).st_uid == NOBODY
+
+
+def test_a_key_file_owned_by_another_user_is_refused(run, keydir):
+    path = keydir / "s1.key"
+    run(path=str(path))
+    os.chown(str(path), NOBODY, -1)
+    result = run(path=str(path))
+    assert result["failed"] and "%s is owned by nobody" % path in result["msg"]
+    assert "Fix: delete %s" % path in result["msg"]
+
+
+def test_a_group_writable_key_file_is_refused(run, keydir):
+    path = keydir / "s1.key"
+    run(path=str(path))
+    os.chmod(str(path), 0o620)
+    result = run(path=str(path))
+    assert result["failed"] and "writable by its group" in result["msg"]
+    assert mode_of(path) == 0o620
+
+
+def test_an_ancestor_writable_by_a_group_with_other_members_is_refused(run, tmp_path):
+    top = tmp_path / "shared"
+    (top / "keys").mkdir(parents=True, mode=0o700)
+    os.chown(str(top), 0, NOBODY_GROUP)
+    os.chmod(str(top), 0o775)
+    result = run(path=str(top / "keys" / "s1.key"))
+    assert result["failed"] and "%s, which is writable by its group, which holds" % top in result["msg"]
+    assert os.listdir(str(top / "keys")) == []
+
+
+def test_a_world_readable_key_warns_that_others_may_hold_a_copy(run, keydir):
+    path = keydir / "s1.key"
+    run(path=str(path))
+    os.chmod(str(path), 0o644)
+    result = run(path=str(path))
+    assert not result.get("failed") and mode_of(path) == 0o600
+    assert "readable by every user" in warnings_of(result)
+
+
+def test_a_sticky_world_writable_ancestor_warns_about_opendkim(run, keydir):
+    result = run(path=str(keydir / "s1.key"))
+    assert not result.get("failed") and "RequireSafeKeys" in warnings_of(result)  # pytest's tmp is under /tmp
+
+
+def test_an_unquoted_mode_is_named_as_decimal(run, keydir):
+    result = run(path=str(keydir / "s1.key"), mode=600)
+    assert result["failed"] and "600 was read as a decimal number" in result["msg"]
+    assert "mode: '0600'" in result["msg"] and os.listdir(str(keydir)) == []
+
+
+def test_signer_user_is_trusted_without_changing_the_owner(run, keydir):
+    path = planted(keydir, run)
+    result = run(path=str(path), signer_user="nobody", check=True)
+    assert not result.get("failed"), result["msg"]
+    assert result["record"].startswith("v=DKIM1;") and os.stat(str(keydir)).st_uid == NOBODY
+    assert run(path=str(path), signer_user="no-such-signer", check=True)["failed"]

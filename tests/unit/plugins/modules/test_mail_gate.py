@@ -17,6 +17,7 @@ PLAN = {"name": D, "dns": {"provider": "rfc2136", "zone": D}, "publish": True, "
 PENDING = {"name": D, "dns": PLAN["dns"], "dmarc": {"p": "reject"}, "target": "reject", "held": "none",
            "published": None, "audit": {"name": D}}
 DKIM_ERROR = {"domain": D, "check": "dkim.missing", "severity": "error", "message": "no key at e1._domainkey"}
+SUMMARY = {"grid": {D: {"dkim.missing": "ok"}}}
 
 
 @pytest.fixture
@@ -50,17 +51,18 @@ def test_dmarc_hold_then_raise(run):
     failed, hold = run({}, gate="dmarc", step="hold", domains=[PLAN])
     assert not failed and hold["published"] == {D: None}
     assert hold["domains"][0]["dmarc"] == {"p": "none"} and hold["pending"][0]["target"] == "reject"
-    failed, result = run({}, gate="dmarc", step="raise", domains=hold["pending"], findings=[])
+    failed, result = run({}, gate="dmarc", step="raise", domains=hold["pending"], findings=[],
+                          summary=SUMMARY)
     assert not failed and result["domains"] == [{"name": D, "dns": PLAN["dns"], "dmarc": {"p": "reject"}}]
 
 
 def test_dmarc_raise_fails_warns_in_check_mode_and_override_raises(run):
-    failed, result = run({}, gate="dmarc", step="raise", domains=[PENDING], findings=[DKIM_ERROR])
+    failed, result = run({}, gate="dmarc", step="raise", domains=[PENDING], findings=[DKIM_ERROR], summary=SUMMARY)
     assert failed and "dkim.missing: no key at e1._domainkey" in result["msg"]
     assert result["msg"].endswith("set mailauth_gate_override_dmarc: true.")
-    failed, result = run({}, check=True, gate="dmarc", step="raise", domains=[PENDING], findings=[DKIM_ERROR])
+    failed, result = run({}, check=True, gate="dmarc", step="raise", domains=[PENDING], findings=[DKIM_ERROR], summary=SUMMARY)
     assert not failed and result["domains"] == [] and "check mode, nothing published yet" in json.dumps(result["warnings"])
-    failed, result = run({}, gate="dmarc", step="raise", domains=[PENDING], findings=[DKIM_ERROR], override=True)
+    failed, result = run({}, gate="dmarc", step="raise", domains=[PENDING], findings=[DKIM_ERROR], summary=SUMMARY, override=True)
     assert not failed and result["domains"][0]["dmarc"] == {"p": "reject"}
 
 
@@ -79,3 +81,45 @@ def test_signing_gate_fails_warns_in_check_mode_and_signs_as_a_real_run_would(ru
 def test_bad_settings_fail_naming_the_field(run):
     failed, result = run({}, gate="spf", domains=[dict(PLAN, spf={"mechanisms": ["ipv4:1.2.3.4"]})])
     assert failed and result["msg"].startswith("spf.mechanisms[0]:")
+
+
+# --- a gate that cannot decide fails closed, naming what is missing (never "passed, 0 checks") -----
+
+@pytest.mark.parametrize("gate, step, domains, field, words", [
+    ("spf", "hold", [{"foo": "bar"}], "domains[0]", "lacks name, dns, publish, sending_ips, dkim_records"),
+    ("spf", "hold", [], "domains", "is empty, so the spf gate would check nothing"),
+    ("spf", "hold", [dict(PLAN, dns="rfc2136")], "domains[0].dns", "is text, not a mapping"),
+    ("spf", "hold", [dict(PLAN, sending_ips=IP)], "domains[0].sending_ips", "is text, not a list"),
+    ("spf", "hold", [dict(PLAN, sending_ips=["mx1"])], "domains[0].sending_ips[0]", "is not an IP address"),
+    ("spf", "hold", [dict(PLAN, name="exa mple")], "domains[0].name", "is not a domain name"),
+    ("spf", "hold", [dict(PLAN, publish="yes")], "domains[0].publish", "must be true or false"),
+    ("dmarc", "hold", [dict(PLAN, dmarc="p=reject")], "domains[0].dmarc", "is text, not a mapping"),
+    ("signing", "hold", [dict(PLAN, dkim_records=["e1"])], "domains[0].dkim_records[0]", "is text"),
+    ("signing", "hold", [dict(PLAN, dkim_records=[{"selector": "e1"}])], "domains[0].dkim_records[0]",
+     "lacks domain, dns_name, record, hosts"),
+    ("dmarc", "raise", [dict(PENDING, dns=None)], "domains[0].dns", "is null, not a mapping"),
+    ("dmarc", "raise", [{"name": D, "dmarc": {"p": "reject"}}], "domains[0]", "lacks dns, target, held"),
+    ("dmarc", "raise", [dict(PENDING, target="rejetc")], "domains[0].target", "'rejetc' is not a DMARC stage"),
+])
+def test_input_a_gate_cannot_decide_on_fails_closed(run, gate, step, domains, field, words):
+    failed, result = run({}, gate=gate, step=step, domains=domains, summary=SUMMARY)
+    assert failed and result["msg"].startswith(field + ": "), result["msg"]
+    assert words in result["msg"] and " Fix: " in result["msg"]
+    assert "passed" not in result
+
+
+def test_a_raise_without_the_audit_summary_fails_closed(run):
+    failed, result = run({}, gate="dmarc", step="raise", domains=[PENDING], findings=[])
+    assert failed and result["msg"].startswith("summary: the raise step needs the summary of the audit")
+
+
+def test_a_raise_the_audit_did_not_cover_stays_held(run):
+    failed, result = run({}, gate="dmarc", step="raise", domains=[PENDING], findings=[],
+                         summary={"grid": {"other.example": {}}})
+    assert failed and "the audit did not check it" in result["msg"] and result["passed"] is False
+
+
+def test_findings_of_another_shape_fail_naming_the_entry(run):
+    failed, result = run({}, gate="dmarc", step="raise", domains=[PENDING], findings=[{"check": "dkim.missing"}],
+                         summary=SUMMARY)
+    assert failed and result["msg"].startswith("findings[0]: lacks domain, severity")

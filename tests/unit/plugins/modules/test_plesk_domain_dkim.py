@@ -121,12 +121,12 @@ def test_signing_not_allowed_server_wide_fails_but_only_warns_in_check_mode(run)
 
 def test_unknown_domain_fails(run):
     result, canned = run(answers(rows()))
-    assert result["failed"] and result["msg"].startswith("example.test is not a domain on this Plesk server")
+    assert result["failed"] and result["msg"].startswith("domain: example.test is not a domain on this Plesk server")
 
 
 def test_domain_without_mail_fails(run):
     result, canned = run(answers(rows(("3", "NULL", "NULL", "NULL"))))
-    assert result["failed"] and result["msg"].startswith("example.test has no mail service in Plesk")
+    assert result["failed"] and result["msg"].startswith("domain: example.test has no mail service in Plesk")
 
 
 def test_invalid_domain_fails_before_plesk_is_asked(run):
@@ -156,13 +156,13 @@ def test_signing_that_does_not_read_back_fails(run):
 def test_signing_without_a_key_file_fails(run, tmp_path):
     result, canned = run(answers(SIGNING))
     assert result["failed"] and result["msg"].startswith(
-        "Plesk signs mail of example.test but there is no key at %s" % (tmp_path / "example.test" / "default"))
+        "keys_dir: Plesk signs mail of example.test but there is no key at %s" % (tmp_path / "example.test" / "default"))
 
 
 def test_unreadable_key_file_fails(run, tmp_path):
     (tmp_path / "example.test" / "default").mkdir(parents=True)
     result, canned = run(answers(SIGNING))
-    assert result["failed"] and result["msg"].startswith("Cannot read the DKIM key %s" % (tmp_path / "example.test" / "default"))
+    assert result["failed"] and result["msg"].startswith("keys_dir: cannot read the DKIM key %s" % (tmp_path / "example.test" / "default"))
 
 
 def test_garbage_key_file_fails_without_echoing_it(run, tmp_path):
