@@ -25,6 +25,7 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._report_xml imp
 
 CHUNK = 64 * 1024
 MAX_NESTING = 4  # mail > zip > gzip > XML is three; more is no report
+MAX_JSON = 16 * 1024 * 1024  # an SMTP TLS report is kilobytes; json.loads needs several times the text in memory
 _HEADER_LINE = re.compile(br"^[\x21-\x39\x3b-\x7e]+:")
 _MBOXRD_FROM = re.compile(br"^>+From ")
 # zipfile and zlib signal a damaged archive with any of these.
@@ -218,7 +219,7 @@ class Collector(object):
                 for problem in problems:
                     self.skip(origin, problem)
         elif kind == "json":
-            report = parse_tls(b"".join(rest))
+            report = parse_tls(_take(rest, MAX_JSON, "JSON"))
             self._add(("tls", report["org_name"].lower(), report["report_id"]), self.tls_reports, report)
         elif kind == "gzip":
             self._read(origin, gunzip(b"".join(rest), budget), depth + 1, budget)
@@ -274,6 +275,17 @@ class Collector(object):
                 self.skip(where, "the attachment is damaged: %s." % err)
         if not found:
             raise ReportError("the mail has no report attached (parts: %s)." % (", ".join(kinds[:8]) or "none"))
+
+
+def _take(chunks, cap, what):
+    data = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > cap:
+            raise ReportError("the %s is larger than %d bytes; no report is." % (what, cap))
+        data.append(chunk)
+    return b"".join(data)
 
 
 def _chain(first, chunks):

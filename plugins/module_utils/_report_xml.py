@@ -28,6 +28,7 @@ import re
 from xml.parsers import expat
 
 MAX_DEPTH = 12  # <feedback><record><auth_results><dkim><domain> is 5; nothing legitimate goes deeper.
+MAX_TEXT = 64 * 1024  # the longest field of a report (a comment, a contact URI) is far shorter
 _DECLARED_ENCODING = re.compile(br"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 UTF8_NAMES = ("utf-8", "utf8")
 
@@ -37,12 +38,13 @@ class ReportError(Exception):
 
 
 class _Element(object):
-    __slots__ = ("name", "children", "text")
+    __slots__ = ("name", "children", "text", "size")
 
     def __init__(self, name):
         self.name = name
         self.children = []
         self.text = []
+        self.size = 0
 
     def first(self, name):
         for child in self.children:
@@ -107,6 +109,9 @@ class _Builder(object):
     def text(self, data):
         element = self._parent()
         if element is not None and len(self.stack) > 1:
+            element.size += len(data)
+            if element.size > MAX_TEXT:
+                raise ReportError("<%s> holds more than %d characters of text; no report field does." % (element.name, MAX_TEXT))
             element.text.append(data)
 
 

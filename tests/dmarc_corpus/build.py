@@ -5,8 +5,10 @@ Google (zip attached to a multipart mail), Microsoft (gzip attached, xsd/xsi nam
 envelope_to), Yahoo and Fastmail (.xml.gz), Mimecast (the whole mail body one base64 gzip part),
 RFC 9990 (dmarc-2.0 namespace, np/testing/discovery_method, xml:lang), an RFC 7489-era report
 (Latin-1, <identities>, upper-case results, a report_id in angle brackets) and SMTP TLS reports
-(RFC 8460 JSON, Google's application/tlsrpt+gzip mail). The output is deterministic (fixed
-timestamps and boundaries), so running this again changes no file:
+(RFC 8460 JSON, Google's application/tlsrpt+gzip mail). broken/ holds what must be skipped:
+truncated, damaged, oddly compressed, hostile (entity expansion, an external entity) and
+not-a-report files. The output is deterministic (fixed timestamps and boundaries), so running this
+again changes no file (the large hostile inputs - bombs, a 2 GB file - are made by the tests):
 
     python3 tests/dmarc_corpus/build.py
 """
@@ -180,6 +182,48 @@ def mbox(messages):
     return b"".join(out)
 
 
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE feedback [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<feedback><report_metadata><org_name>&lol9;</org_name></report_metadata></feedback>
+"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE feedback [<!ENTITY secret SYSTEM "file:///etc/shadow">]>
+<feedback><report_metadata><org_name>&secret;</org_name></report_metadata></feedback>
+"""
+
+
+def broken(src):
+    google = src["google.xml"]
+    damaged = bytearray(zipped("google.com!example.com!1764547200!1764633599.xml", google))
+    damaged[len(damaged) // 3] ^= 0xFF
+    no_records = google[:google.index(b"<record>")] + b"</feedback>\n"
+    return {
+        "truncated.xml": google[:len(google) // 2],
+        "truncated.xml.gz": gz(google)[:200],
+        "damaged.zip": bytes(damaged),
+        "bzip2-named.xml.gz": __import__("bz2").compress(google),
+        "billion-laughs.xml": BILLION_LAUGHS,
+        "external-entity.xml": EXTERNAL_ENTITY,
+        "not-a-report.xml": b"<html><body>Your mailbox is full</body></html>\n",
+        "not-tls.json": b'{"hello": "world"}\n',
+        "empty.xml": b"",
+        "no-records.xml": no_records,
+        "no-attachment.eml": mail(["From: someone@example.net", "To: aggregate@example.com", "Subject: hi",
+                                   "MIME-Version: 1.0", "Content-Type: text/plain"], "Is this the DMARC address?"),
+    }
+
+
 def build():
     src = dict((path.name, path.read_bytes()) for path in SRC.iterdir())
     yahoo_mail = report_mail("Yahoo DMARC Report <noreply@dmarc.yahoo.com>",
@@ -206,9 +250,10 @@ def build():
         # Two reports and a second copy of the first, as a mailbox holds them.
         "rua.mbox": mbox([yahoo_mail, fastmail_mail, yahoo_mail]),
     }
-    GOOD.mkdir(exist_ok=True)
-    for name, data in files.items():
-        (GOOD / name).write_bytes(data)
+    for folder, contents in ((GOOD, files), (HERE / "broken", broken(src))):
+        folder.mkdir(exist_ok=True)
+        for name, data in contents.items():
+            (folder / name).write_bytes(data)
 
 
 if __name__ == "__main__":

@@ -108,3 +108,27 @@ def test_the_corpus_has_every_shape_the_issue_names():
     for shape in ("google", "microsoft", "yahoo", "fastmail", "mimecast", ".zip", ".gz", ".eml", ".mbox", "rfc9990",
                   "tls-rfc8460"):
         assert shape in names
+
+
+BROKEN = sorted(path for path in (CORPUS / "broken").iterdir())
+# parsedmarc recovers what lxml can of a truncated document; a report cut short gives wrong counts, so the
+# reader skips it instead.
+JUDGE_READS_ANYWAY = {"truncated.xml"}
+
+
+@pytest.fixture(scope="module")
+def judged_broken():
+    proc = subprocess.run([str(JUDGE_PYTHON), str(CORPUS / "judge.py")] + [str(p) for p in BROKEN],
+                          capture_output=True, text=True, check=True, timeout=300)
+    return dict((Path(name).name, found) for name, found in json.loads(proc.stdout).items())
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=[p.name for p in BROKEN])
+def test_skips_every_broken_file_with_a_reason_as_parsedmarc_refuses_it(path, judged_broken):
+    collector = Collector(Limits(64 << 20, 100 << 20, 100000, 16))
+    collector.read_path(str(path))
+    assert collector.reports == [] and collector.tls_reports == []
+    assert len(collector.skipped) == 1 and collector.skipped[0]["path"].startswith(str(path))
+    assert collector.skipped[0]["problem"]
+    refused = isinstance(judged_broken[path.name], dict)
+    assert refused is (path.name not in JUDGE_READS_ANYWAY), judged_broken[path.name]
