@@ -7,7 +7,7 @@ What a file is comes from its first bytes, not its name (reporters name files as
 read is bounded: a file or message over ``max_file_size`` is not read, decompression stops at
 ``max_report_size`` (counted over everything one input unpacks to, so a zip of many bombs stops
 too), an archive holds at most ``max_members`` entries and nesting goes at most ``MAX_NESTING`` deep.
-Whatever cannot be read ends in ``skipped`` with the reason; nothing here raises past ``Collector``.
+Whatever cannot be read ends in ``unreadable`` with the reason; nothing here raises past ``Collector``.
 """
 
 from __future__ import annotations
@@ -106,17 +106,17 @@ def _stream(handle, budget):
 
 
 class Collector(object):
-    """The module's result: reports, tls_reports and skipped, each report counted once."""
+    """The module's result: reports, tls_reports and unreadable, each report counted once."""
 
     def __init__(self, limits):
         self.limits = limits
         self.reports = []
         self.tls_reports = []
-        self.skipped = []
+        self.unreadable = []
         self.seen = set()
 
     def skip(self, origin, problem):
-        self.skipped.append({"path": origin, "problem": problem})
+        self.unreadable.append({"path": origin, "problem": problem})
 
     def _add(self, key, target, report):
         """Keep a report once: a second copy (two mails, a mailbox and a file) is not counted again."""

@@ -19,9 +19,9 @@ description:
   - With O(imap) it also reads every message of one IMAP folder, read only - the folder is opened
     with EXAMINE and messages are fetched with BODY.PEEK, so nothing is marked seen or moved.
   - A file it cannot read (broken, truncated, oddly compressed, a DOCTYPE with entities, a zip bomb,
-    over a size limit) is listed in RV(skipped) with the reason; the module goes on with the rest.
+    over a size limit) is listed in RV(unreadable) with the reason; the module goes on with the rest.
     A record that cannot be used (no source address, a count that is no number) is left out, and
-    listed in RV(skipped) too.
+    listed in RV(unreadable) too.
   - Reads only, never changes anything (V(changed=false)); check mode reads as well.
 author: mailauth.hardening contributors (!UNKNOWN)
 options:
@@ -76,7 +76,7 @@ options:
   max_file_size:
     description:
       - A file, a message of an mbox or Maildir, or an IMAP message larger than this (bytes) is not
-        read but listed in RV(skipped).
+        read but listed in RV(unreadable).
     type: int
     default: 67108864
   max_report_size:
@@ -230,8 +230,10 @@ tls_reports:
           receiving_mx_hostname, receiving_mx_helo, failure_reason_code, additional_information}).
       type: list
       elements: dict
-skipped:
-  description: Every file, message, archive entry or record that could not be read, C({path, problem}).
+unreadable:
+  description:
+    - Every file, message, archive entry or record that could not be read, C({path, problem}).
+    - Named so, not C(skipped), since Ansible takes a C(skipped) key in a result as "the task was skipped".
   returned: always
   type: list
   elements: dict
@@ -280,7 +282,7 @@ def read_reports(params):
             else:
                 collector.read_bytes(origin, body)
     return {"changed": False, "reports": collector.reports, "tls_reports": collector.tls_reports,
-            "skipped": collector.skipped}
+            "unreadable": collector.unreadable}
 
 
 def main():

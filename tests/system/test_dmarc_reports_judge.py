@@ -29,7 +29,7 @@ KNOWN_DIFFERENCES = {
 def ours(path):
     collector = Collector(Limits(64 << 20, 100 << 20, 100000, 16))
     collector.read_path(str(path))
-    assert collector.skipped == [], collector.skipped
+    assert collector.unreadable == [], collector.unreadable
     return [aggregate(r) for r in collector.reports] + [tls(r) for r in collector.tls_reports]
 
 
@@ -128,7 +128,7 @@ def test_skips_every_broken_file_with_a_reason_as_parsedmarc_refuses_it(path, ju
     collector = Collector(Limits(64 << 20, 100 << 20, 100000, 16))
     collector.read_path(str(path))
     assert collector.reports == [] and collector.tls_reports == []
-    assert len(collector.skipped) == 1 and collector.skipped[0]["path"].startswith(str(path))
-    assert collector.skipped[0]["problem"]
+    assert len(collector.unreadable) == 1 and collector.unreadable[0]["path"].startswith(str(path))
+    assert collector.unreadable[0]["problem"]
     refused = isinstance(judged_broken[path.name], dict)
     assert refused is (path.name not in JUDGE_READS_ANYWAY), judged_broken[path.name]

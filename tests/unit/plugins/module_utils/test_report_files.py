@@ -47,7 +47,7 @@ def record(ip=b"192.0.2.1", count=b"1", header_from=b"example.com"):
 def test_the_whole_corpus_directory_counts_each_report_once():
     found = collector()
     found.read_path(str(CORPUS / "good"))
-    assert found.skipped == []
+    assert found.unreadable == []
     # google: a zip and a mail; yahoo: a .gz and twice in the mbox; fastmail: a .gz and in the mbox.
     assert sorted(r["org_name"] for r in found.reports) == [
         "Enterprise Outlook", "Fastmail Pty Ltd", "Mimecast", "Sample Reporter", "Yahoo", "google.com", "mail.example.net"]
@@ -79,7 +79,7 @@ def test_a_maildir_reads_new_and_cur_but_not_tmp_or_index_files(tmp_path):
         found = collector()
         found.read_path(str(target))
         assert [r["org_name"] for r in found.reports] == ["google.com"] and len(found.tls_reports) == 1
-        assert found.skipped == []
+        assert found.unreadable == []
 
 
 def test_an_mbox_message_over_the_limit_is_skipped_and_the_others_read(tmp_path):
@@ -89,8 +89,8 @@ def test_an_mbox_message_over_the_limit_is_skipped_and_the_others_read(tmp_path)
     found = collector(max_file_size=MiB)
     found.read_path(str(box))
     assert [r["org_name"] for r in found.reports] == ["Yahoo", "Fastmail Pty Ltd"]
-    assert found.skipped == [{"path": "%s#4" % box, "problem": found.skipped[0]["problem"]}]
-    assert "over max_file_size (1048576 bytes)" in found.skipped[0]["problem"]
+    assert found.unreadable == [{"path": "%s#4" % box, "problem": found.unreadable[0]["problem"]}]
+    assert "over max_file_size (1048576 bytes)" in found.unreadable[0]["problem"]
 
 
 def test_mboxrd_quoting_is_undone(tmp_path):
@@ -99,7 +99,7 @@ def test_mboxrd_quoting_is_undone(tmp_path):
     box.write_bytes(b"From a@b Tue Dec  2 06:00:00 2025\nSubject: x\nContent-Type: text/xml\n\n" + quoted + b"\n")
     found = collector()
     found.read_path(str(box))
-    assert found.skipped == [] and found.reports[0]["org_name"] == "From r.example"
+    assert found.unreadable == [] and found.reports[0]["org_name"] == "From r.example"
 
 
 def test_a_2gb_file_is_skipped_by_its_size_without_reading_it(tmp_path):
@@ -110,7 +110,7 @@ def test_a_2gb_file_is_skipped_by_its_size_without_reading_it(tmp_path):
     found = collector()
     found.read_path(str(huge))
     assert time.monotonic() - started < 2
-    assert found.skipped == [{"path": str(huge), "problem": "the file is 2147483648 bytes, over max_file_size (67108864); "
+    assert found.unreadable == [{"path": str(huge), "problem": "the file is 2147483648 bytes, over max_file_size (67108864); "
                                                            "raise max_file_size to read it."}]
 
 
@@ -134,7 +134,7 @@ found = Collector(Limits(64 << 20, 100 << 20, 100000, 16))
 found.read_bytes("bomb.xml.gz", bomb)
 found.read_bytes("bombs.zip", archive.getvalue())
 print(len(bomb), len(archive.getvalue()), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-for entry in found.skipped:
+for entry in found.unreadable:
     print(entry["path"], entry["problem"])
 '''
 
@@ -158,10 +158,10 @@ def test_limits_are_options(tmp_path):
     with zipfile.ZipFile(many, "w") as archive:
         for n in range(5):
             archive.writestr("r%d.xml" % n, report_xml(record()))
-    assert "over max_members (4)" in read(many.getvalue(), max_members=4).skipped[0]["problem"]
-    assert read(report_xml(record() * 3), max_records=2).skipped[0]["problem"] == \
+    assert "over max_members (4)" in read(many.getvalue(), max_members=4).unreadable[0]["problem"]
+    assert read(report_xml(record() * 3), max_records=2).unreadable[0]["problem"] == \
         "it has more than max_records (2) records."
-    assert "over max_report_size (100)" in read(many.getvalue(), max_report_size=100).skipped[0]["problem"]
+    assert "over max_report_size (100)" in read(many.getvalue(), max_report_size=100).unreadable[0]["problem"]
 
 
 @pytest.mark.parametrize("data, problem", [
@@ -178,20 +178,20 @@ def test_limits_are_options(tmp_path):
 def test_broken_and_hostile_input_is_skipped_with_the_reason(data, problem):
     found = read(data)
     assert found.reports == [] and found.tls_reports == []
-    assert problem in found.skipped[0]["problem"], found.skipped
+    assert problem in found.unreadable[0]["problem"], found.unreadable
 
 
 def test_a_bad_record_is_left_out_and_said_the_rest_kept():
     found = read(report_xml(record(count=b"many") + record(ip=b"2001:DB8::1")))
     assert [r["source_ip"] for r in found.reports[0]["records"]] == ["2001:db8::1"]
-    assert found.skipped == [{"path": "input", "problem": "record 1 left out: count 'many' is not a number."}]
+    assert found.unreadable == [{"path": "input", "problem": "record 1 left out: count 'many' is not a number."}]
 
 
 def test_reporter_quirks_are_read():
     wrapped = report_xml(b'<xs:schema xmlns:xs="x">' + record() + b"</xs:schema>")
     assert len(read(wrapped).reports[0]["records"]) == 1
-    assert read(b"\n\n  " + report_xml(record())).skipped == []  # blank lines before the declaration
-    assert read(b"\xef\xbb\xbf" + report_xml(record())).skipped == []  # UTF-8 byte order mark
+    assert read(b"\n\n  " + report_xml(record())).unreadable == []  # blank lines before the declaration
+    assert read(b"\xef\xbb\xbf" + report_xml(record())).unreadable == []  # UTF-8 byte order mark
     assert read(report_xml(record()).decode().encode("utf-16")).reports[0]["records"][0]["count"] == 1
     stray = read(report_xml(record(header_from=b"exa\x91mple.com")))  # a Windows-1252 quote in a UTF-8 report
     assert stray.reports[0]["records"][0]["header_from"] == "exa\ufffdmple.com"
@@ -208,12 +208,12 @@ def test_the_same_tls_report_twice_counts_once_and_a_broken_one_says_which_field
     found = collector()
     found.read_bytes("a.json", data)
     found.read_bytes("b.json.gz", gzip.compress(data))
-    assert len(found.tls_reports) == 1 and found.skipped == []
+    assert len(found.tls_reports) == 1 and found.unreadable == []
     policy = found.tls_reports[0]["policies"][0]
     assert (policy["policy_type"], policy["policy_domain"], policy["successful"], policy["failed"]) == \
         ("sts", "example.com", 5326, 303)
     assert policy["failure_details"][2]["failure_reason_code"] == "X509_V_ERR_PROXY_PATH_LENGTH_EXCEEDED"
     doc = json.loads(data)
     doc["policies"][0]["summary"]["total-failure-session-count"] = "many"
-    assert read(json.dumps(doc).encode()).skipped[0]["problem"] == \
+    assert read(json.dumps(doc).encode()).unreadable[0]["problem"] == \
         "policies[0]/summary/total-failure-session-count 'many' is not a session count."
