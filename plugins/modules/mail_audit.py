@@ -114,6 +114,45 @@ options:
       - Directory to write C(audit.json) and C(audit.html) into (created if missing), on the machine the
         module runs on.
     type: path
+  dmarc_reports:
+    description:
+      - The aggregate reports receivers sent, as RV(mailauth.hardening.dmarc_reports#module:reports) returns
+        them. With them the result has RV(dmarc_readiness) and the reports a "DMARC readiness" section -
+        per domain the volume, the aligned share, each sending source with its reverse name (asked through
+        O(resolvers), forward-confirmed), whether it is an inventory host (O(dmarc_hosts)) or a listed
+        legitimate source (O(dmarc_legitimate_sources)), what fails and the fix.
+      - Leave it out (or null) for no such section; an empty list says no reports arrived.
+    type: list
+    elements: dict
+  dmarc_unreadable:
+    description: What RV(mailauth.hardening.dmarc_reports#module:unreadable) listed; shown in the section.
+    type: list
+    elements: dict
+    default: []
+  dmarc_hosts:
+    description: The inventory's hosts and their sending addresses, C({host: [address, ...]}).
+    type: dict
+    default: {}
+  dmarc_legitimate_sources:
+    description:
+      - Senders that are not inventory hosts but send for the domains legitimately (a newsletter or ticket
+        service), C({name, addresses, reverse_names}) - C(addresses) IP addresses or CIDR networks,
+        C(reverse_names) domains their forward-confirmed reverse names end in.
+    type: list
+    elements: dict
+    default: []
+  dmarc_days:
+    description: Only reports whose period ends in the last this many days count.
+    type: int
+    default: 14
+  dmarc_min_messages:
+    description: A domain is ready for the next DMARC stage only with at least this many legitimate messages reported.
+    type: int
+    default: 100
+  dmarc_min_aligned:
+    description: ... and at least this share (percent) of the legitimate messages aligned, with no legitimate source failing.
+    type: float
+    default: 99.0
 requirements:
   - dnspython >= 2.0
   - cryptography (for DKIM keys)
@@ -237,6 +276,30 @@ report_text:
   returned: always
   type: str
   sample: "domain       SPF     DKIM    DMARC   DNSBL\nexample.com  ok      ok      ok      ok\n"
+dmarc_readiness:
+  description:
+    - With O(dmarc_reports), per audited domain - C(domain), C(reports), C(reporters), C(begin), C(end),
+      C(published) (the p= receivers saw), C(messages), C(aligned), C(aligned_share),
+      C(legitimate_messages), C(legitimate_aligned), C(legitimate_aligned_share) (percent, null without
+      mail), C(ready), C(blockers), C(other_sources), and C(sources) (the 50 largest, failing first) - each
+      C({address, reverse_name, kind (host, listed, unknown), known_as, messages, aligned, spf_aligned,
+      dkim_aligned, failed, verdict (ok, fix, abuse, forwarded), fixes}).
+  returned: when O(dmarc_reports) is given
+  type: list
+  elements: dict
+dmarc_thresholds:
+  description: With O(dmarc_reports), the thresholds the readiness was judged by, C({days, min_messages, min_aligned}).
+  returned: when O(dmarc_reports) is given
+  type: dict
+dmarc_unreadable:
+  description: With O(dmarc_reports), O(dmarc_unreadable) as given (the reports show it).
+  returned: when O(dmarc_reports) is given
+  type: list
+  elements: dict
+dmarc_stats:
+  description: With O(dmarc_reports), the short form for C(set_stats) - per domain C(ready), C(messages), the shares, C(blockers) and the failing sources with their fix.
+  returned: when O(dmarc_reports) is given
+  type: dict
 report_files:
   description: Paths of the written reports.
   returned: when O(report_dir) is set
@@ -255,6 +318,8 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._audit import (
     run_audit)
 from ansible_collections.mailauth.hardening.plugins.module_utils._audit_report import (
     render_html, render_json, render_text)
+from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_evidence import (
+    evidence, host_addresses, legitimate_sources, readiness_stats, thresholds_from)
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import HAS_DNSPYTHON, dns_lookup
 from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
@@ -324,6 +389,21 @@ def write_reports(directory, result):
     return paths
 
 
+def dmarc_input(params):
+    """The DMARC evidence's own inputs, checked before any DNS is asked."""
+    thresholds = thresholds_from(params["dmarc_days"], params["dmarc_min_messages"], params["dmarc_min_aligned"])
+    host_addresses(params["dmarc_hosts"])
+    return thresholds, legitimate_sources(params["dmarc_legitimate_sources"])
+
+
+def add_dmarc_readiness(result, params, domains, thresholds, listed):
+    lookup = dns_lookup(params["resolvers"] or params["nameservers"] or None, port=params["nameserver_port"],
+                        timeout=params["timeout"])
+    entries = evidence(domains, params["dmarc_reports"], params["dmarc_hosts"], listed, lookup, thresholds)
+    result.update(dmarc_readiness=entries, dmarc_stats=readiness_stats(entries), dmarc_thresholds=thresholds,
+                  dmarc_unreadable=params["dmarc_unreadable"])
+
+
 def run_module():
     dkim_spec = dict(selector=dict(type="str", required=True), public_key=dict(type="str", no_log=False))
     domain_options = dict(
@@ -343,6 +423,13 @@ def run_module():
             fail_on=dict(type="str", choices=list(FAIL_ON), default="error"),
             timeout=dict(type="float", default=5.0),
             report_dir=dict(type="path"),
+            dmarc_reports=dict(type="list", elements="dict"),
+            dmarc_unreadable=dict(type="list", elements="dict", default=[]),
+            dmarc_hosts=dict(type="dict", default={}),
+            dmarc_legitimate_sources=dict(type="list", elements="dict", default=[]),
+            dmarc_days=dict(type="int", default=14),
+            dmarc_min_messages=dict(type="int", default=100),
+            dmarc_min_aligned=dict(type="float", default=99.0),
         ),
         supports_check_mode=True,
     )
@@ -354,7 +441,10 @@ def run_module():
         if not 0 < params["nameserver_port"] < 65536:
             raise InputError("nameserver_port", "%d is not a port." % params["nameserver_port"], "use 1 to 65535.")
         views = Views(params)
+        dmarc = dmarc_input(params) if params["dmarc_reports"] is not None else None
         result = run_audit(specs, views, sites, params["fail_on"])
+        if dmarc:
+            add_dmarc_readiness(result, params, [spec["name"] for spec in specs], *dmarc)
     result.update(changed=False, nameservers=views.asked, disagreements=views.disagreements())
     for item in result["disagreements"]:
         module.warn("name servers disagree on %s %s: %s" % (item["name"], item["type"], item["answers"]))
