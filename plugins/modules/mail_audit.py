@@ -130,7 +130,7 @@ options:
     elements: dict
     default: []
   dmarc_hosts:
-    description: The inventory's hosts and their sending addresses, C({host: [address, ...]}).
+    description: "The inventory's hosts and their sending addresses, C({host: [address, ...]})."
     type: dict
     default: {}
   dmarc_legitimate_sources:
@@ -150,7 +150,7 @@ options:
     type: int
     default: 100
   dmarc_min_aligned:
-    description: ... and at least this share (percent) of the legitimate messages aligned, with no legitimate source failing.
+    description: A domain is ready only with at least this share (percent) of the legitimate messages aligned, and no legitimate source failing.
     type: float
     default: 99.0
 requirements:
