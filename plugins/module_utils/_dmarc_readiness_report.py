@@ -69,7 +69,7 @@ def render_html(entries, thresholds, unreadable=()):
 def render_text(entries, thresholds, unreadable=(), width=100):
     """A line per domain, then what blocks it and the fix of each failing legitimate or unknown source."""
     name_width = max([len("domain")] + [len(e["domain"]) for e in entries])
-    lines = ["DMARC readiness (last %d days)" % thresholds["days"],
+    lines = ["", "DMARC readiness (last %d days)" % thresholds["days"],
              "%-*s  %8s  %8s  %13s  %s" % (name_width, "domain", "messages", "aligned", "legit aligned", "ready")]
     for entry in entries:
         lines.append("%-*s  %8d  %8s  %13s  %s" % (name_width, entry["domain"], entry["messages"],
