@@ -172,8 +172,8 @@ def domain_evidence(domain, reports, owners, listed, lookup, since, thresholds):
     elif legitimate < thresholds["min_messages"]:
         blockers.append("Only %d legitimate messages reported in the last %d days; at least %d are needed."
                         % (legitimate, thresholds["days"], thresholds["min_messages"]))
-    if share is not None and share < thresholds["min_aligned"]:
-        blockers.append("%.2f %% of legitimate mail is aligned; at least %s %% is needed." % (share, thresholds["min_aligned"]))
+    if legitimate and share < thresholds["min_aligned"]:
+        blockers.append("{0:.2f} % of legitimate mail is aligned; at least {1} % is needed.".format(share, thresholds["min_aligned"]))
     return {
         "domain": domain,
         "reports": len(own),

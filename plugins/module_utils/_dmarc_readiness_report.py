@@ -57,8 +57,8 @@ def render_html(entries, thresholds, unreadable=()):
             out.extend(_source_row(source) for source in entry["sources"])
             out.append("</tbody></table>")
         if entry["other_sources"]["count"]:
-            out.append("<p>and %d more sources with %d messages.</p>" % (entry["other_sources"]["count"],
-                                                                        entry["other_sources"]["messages"]))
+            other = entry["other_sources"]
+            out.append("<p>and %d more sources with %d messages.</p>" % (other["count"], other["messages"]))
     if unreadable:
         out.append("<h3>Reports that could not be read (%d)</h3><ul>" % len(unreadable))
         out.extend("<li><code>%s</code>: %s</li>" % (escape(item["path"]), escape(item["problem"])) for item in unreadable)
@@ -81,8 +81,8 @@ def render_text(entries, thresholds, unreadable=(), width=100):
             lines.append("BLOCKS  %s: %s" % (entry["domain"], blocker))
         for source in entry["sources"]:
             if source["verdict"] in ("fix", "abuse"):
-                lines.append("%-7s %s %s: %s" % (source["verdict"].upper(), entry["domain"], source["address"],
-                                                  source["fixes"][0]))
+                lines.append("%-7s %s %s: %s" % (
+                    source["verdict"].upper(), entry["domain"], source["address"], source["fixes"][0]))
     if unreadable:
         lines.append("%d report file(s) could not be read; see the HTML report." % len(unreadable))
     return "\n".join(line if len(line) <= width else line[:width - 3] + "..." for line in lines) + "\n"

@@ -290,8 +290,7 @@ def _take(chunks, cap, what):
 
 def _chain(first, chunks):
     yield first
-    for chunk in chunks:
-        yield chunk
+    yield from chunks
 
 
 def _os_problem(err):

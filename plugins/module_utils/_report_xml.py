@@ -139,8 +139,7 @@ def clean_chunks(chunks):
     declared = _DECLARED_ENCODING.match(first)
     if first.startswith((b"\xff\xfe", b"\xfe\xff")) or (declared and declared.group(1).lower().decode() not in UTF8_NAMES):
         yield first
-        for chunk in chunks:
-            yield chunk
+        yield from chunks
         return
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     yield decoder.decode(first).encode("utf-8")

@@ -297,7 +297,9 @@ dmarc_unreadable:
   type: list
   elements: dict
 dmarc_stats:
-  description: With O(dmarc_reports), the short form for C(set_stats) - per domain C(ready), C(messages), the shares, C(blockers) and the failing sources with their fix.
+  description:
+    - With O(dmarc_reports), the short form for C(set_stats) - per domain C(ready), C(messages), the shares,
+      C(blockers) and the failing sources with their fix.
   returned: when O(dmarc_reports) is given
   type: dict
 report_files:

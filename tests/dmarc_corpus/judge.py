@@ -18,6 +18,7 @@ time.tzset()
 import parsedmarc  # noqa: E402  (after TZ is set)
 
 OPTIONS = dict(offline=True, always_use_local_files=True)
+POLICY_KEYS = ("p", "sp", "adkim", "aspf", "pct", "fo", "np", "testing", "discovery_method")
 
 
 def iso(text):
@@ -33,8 +34,7 @@ def aggregate(report):
         "domain": policy["domain"].lower(),
         "begin": iso(meta["begin_date"]),
         "end": iso(meta["end_date"]),
-        "policy": dict((key, policy.get(key)) for key in ("p", "sp", "adkim", "aspf", "pct", "fo", "np", "testing",
-                                                            "discovery_method")),
+        "policy": dict((key, policy.get(key)) for key in POLICY_KEYS),
         "records": [{
             "source_ip": str(ipaddress.ip_address(record["source"]["ip_address"])),
             "count": record["count"],

@@ -2,7 +2,6 @@
 import gzip
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -110,8 +109,8 @@ def test_a_2gb_file_is_skipped_by_its_size_without_reading_it(tmp_path):
     found = collector()
     found.read_path(str(huge))
     assert time.monotonic() - started < 2
-    assert found.unreadable == [{"path": str(huge), "problem": "the file is 2147483648 bytes, over max_file_size (67108864); "
-                                                           "raise max_file_size to read it."}]
+    problem = "the file is 2147483648 bytes, over max_file_size (67108864); raise max_file_size to read it."
+    assert found.unreadable == [{"path": str(huge), "problem": problem}]
 
 
 BOMBS = r'''
