@@ -18,7 +18,7 @@ import datetime
 import ipaddress
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import LookupFailure, normalise_name
+from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import LookupFailure, dns_lookup, normalise_name
 
 FORWARDING = ("forwarded", "mailing_list", "trusted_forwarder")
 MAX_SOURCES = 50  # per domain, by volume; the rest is summed up as "other sources"
@@ -88,16 +88,21 @@ class _Source(object):
         self.address = address
         self.messages = self.aligned = self.spf_aligned = self.dkim_aligned = 0
         self.failing = []  # the records that failed DMARC
+        self.by_policy = {}  # the p= receivers saw -> [messages, failed]
 
-    def add(self, record):
+    def add(self, record, policy):
         count = record["count"]
+        failed = record["spf"] != "pass" and record["dkim"] != "pass"
+        counts = self.by_policy.setdefault(policy, [0, 0])
+        counts[0] += count
+        counts[1] += count if failed else 0
         self.messages += count
         self.spf_aligned += count if record["spf"] == "pass" else 0
         self.dkim_aligned += count if record["dkim"] == "pass" else 0
-        if record["spf"] == "pass" or record["dkim"] == "pass":
-            self.aligned += count
-        else:
+        if failed:
             self.failing.append(record)
+        else:
+            self.aligned += count
 
     @property
     def failed(self):
@@ -148,8 +153,9 @@ def domain_evidence(domain, reports, owners, listed, lookup, since, thresholds):
     sources = {}
     for report in own:
         for record in report["records"]:
-            sources.setdefault(record["source_ip"], _Source(record["source_ip"])).add(record)
-    entries, legitimate, legitimate_aligned, blockers = [], 0, 0, []
+            sources.setdefault(record["source_ip"], _Source(record["source_ip"])).add(
+                record, report["policy_published"]["p"] or "none")
+    entries, legitimate, legitimate_aligned, blockers, by_policy = [], 0, 0, [], {}
     ordered = sorted(sources.values(), key=lambda s: (-s.failed, -s.messages, s.address))
     for index, source in enumerate(ordered):
         name = reverse_name(lookup, source.address) if index < MAX_SOURCES else None  # DNS for those shown only
@@ -158,6 +164,10 @@ def domain_evidence(domain, reports, owners, listed, lookup, since, thresholds):
         if kind != "unknown":
             legitimate += source.messages
             legitimate_aligned += source.aligned
+            for policy, (count, failed) in source.by_policy.items():
+                seen = by_policy.setdefault(policy, {"legitimate_messages": 0, "legitimate_failed": 0})
+                seen["legitimate_messages"] += count
+                seen["legitimate_failed"] += failed
             if source.failing:
                 blockers.append("%s (%s%s) sends %d of %d messages failing DMARC." % (
                     source.address, kind == "host" and "inventory host " or "", known_as, source.failed, source.messages))
@@ -187,6 +197,7 @@ def domain_evidence(domain, reports, owners, listed, lookup, since, thresholds):
         "legitimate_messages": legitimate,
         "legitimate_aligned": legitimate_aligned,
         "legitimate_aligned_share": share,
+        "by_policy": by_policy,
         "sources": entries[:MAX_SOURCES],
         "other_sources": {"count": max(0, len(entries) - MAX_SOURCES),
                           "messages": sum(e["messages"] for e in entries[MAX_SOURCES:])},
@@ -196,6 +207,16 @@ def domain_evidence(domain, reports, owners, listed, lookup, since, thresholds):
 
 
 THRESHOLDS = {"days": 14, "min_messages": 100, "min_aligned": 99.0}
+# The modules that take the evidence's inputs (mail_audit, mail_gate) declare them so; the doc
+# fragment mailauth.hardening.dmarc_evidence documents them.
+EVIDENCE_OPTIONS = dict(
+    dmarc_reports=dict(type="list", elements="dict"),
+    dmarc_hosts=dict(type="dict", default={}),
+    dmarc_legitimate_sources=dict(type="list", elements="dict", default=[]),
+    dmarc_days=dict(type="int", default=14),
+    dmarc_min_messages=dict(type="int", default=100),
+    dmarc_min_aligned=dict(type="float", default=99.0),
+)
 
 
 def thresholds_from(days, min_messages, min_aligned):
@@ -206,6 +227,20 @@ def thresholds_from(days, min_messages, min_aligned):
     if not 0 <= min_aligned <= 100:
         raise InputError("dmarc_min_aligned", "%s is no percentage." % min_aligned, "give 0 to 100 (default 99).")
     return {"days": days, "min_messages": min_messages, "min_aligned": min_aligned}
+
+
+def checked_params(params):
+    """The thresholds and legitimate sources of a module's parameters, checked before any DNS is asked."""
+    thresholds = thresholds_from(params["dmarc_days"], params["dmarc_min_messages"], params["dmarc_min_aligned"])
+    host_addresses(params["dmarc_hosts"])
+    return thresholds, legitimate_sources(params["dmarc_legitimate_sources"])
+
+
+def params_evidence(params, domains, thresholds, listed):
+    """Evidence for ``domains`` from a module's parameters; reverse names through its resolvers."""
+    lookup = dns_lookup(params["resolvers"] or params["nameservers"] or None, port=params["nameserver_port"],
+                        timeout=params["timeout"])
+    return evidence(domains, params["dmarc_reports"], params["dmarc_hosts"], listed, lookup, thresholds)
 
 
 def evidence(domains, reports, hosts, listed, lookup, thresholds=None, now=None):

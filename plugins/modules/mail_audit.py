@@ -19,6 +19,8 @@ description:
   - Without O(nameservers) every authoritative server of each domain's zone is found through its NS
     records and asked in turn; a finding only some servers show names those servers, and names whose
     answers differ between servers are listed in RV(disagreements).
+  - With O(dmarc_reports) (the reports M(mailauth.hardening.dmarc_reports) read) it adds the evidence
+    per domain - RV(dmarc_readiness), RV(dmarc_stats) - and a "DMARC readiness" section to the reports.
   - Never changes anything (V(changed=false)). With O(report_dir) it writes C(audit.json) and
     C(audit.html) there, also in check mode, since a report is the point of an audit.
   - "Run it on the controller: C(hosts: localhost) or C(delegate_to: localhost)."
@@ -114,45 +116,11 @@ options:
       - Directory to write C(audit.json) and C(audit.html) into (created if missing), on the machine the
         module runs on.
     type: path
-  dmarc_reports:
-    description:
-      - The aggregate reports receivers sent, as RV(mailauth.hardening.dmarc_reports#module:reports) returns
-        them. With them the result has RV(dmarc_readiness) and the reports a "DMARC readiness" section -
-        per domain the volume, the aligned share, each sending source with its reverse name (asked through
-        O(resolvers), forward-confirmed), whether it is an inventory host (O(dmarc_hosts)) or a listed
-        legitimate source (O(dmarc_legitimate_sources)), what fails and the fix.
-      - Leave it out (or null) for no such section; an empty list says no reports arrived.
-    type: list
-    elements: dict
   dmarc_unreadable:
     description: What RV(mailauth.hardening.dmarc_reports#module:unreadable) listed; shown in the section.
     type: list
     elements: dict
     default: []
-  dmarc_hosts:
-    description: "The inventory's hosts and their sending addresses, C({host: [address, ...]})."
-    type: dict
-    default: {}
-  dmarc_legitimate_sources:
-    description:
-      - Senders that are not inventory hosts but send for the domains legitimately (a newsletter or ticket
-        service), C({name, addresses, reverse_names}) - C(addresses) IP addresses or CIDR networks,
-        C(reverse_names) domains their forward-confirmed reverse names end in.
-    type: list
-    elements: dict
-    default: []
-  dmarc_days:
-    description: Only reports whose period ends in the last this many days count.
-    type: int
-    default: 14
-  dmarc_min_messages:
-    description: A domain is ready for the next DMARC stage only with at least this many legitimate messages reported.
-    type: int
-    default: 100
-  dmarc_min_aligned:
-    description: A domain is ready only with at least this share (percent) of the legitimate messages aligned, and no legitimate source failing.
-    type: float
-    default: 99.0
 requirements:
   - dnspython >= 2.0
   - cryptography (for DKIM keys)
@@ -167,6 +135,8 @@ attributes:
   diff_mode:
     support: none
     description: Nothing is changed, so there is nothing to show.
+extends_documentation_fragment:
+  - mailauth.hardening.dmarc_evidence
 seealso:
   - module: mailauth.hardening.dkim_key
 """
@@ -321,7 +291,7 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._audit import (
 from ansible_collections.mailauth.hardening.plugins.module_utils._audit_report import (
     render_html, render_json, render_text)
 from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_evidence import (
-    evidence, host_addresses, legitimate_sources, readiness_stats, thresholds_from)
+    EVIDENCE_OPTIONS, checked_params, params_evidence, readiness_stats)
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import HAS_DNSPYTHON, dns_lookup
 from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
@@ -391,17 +361,8 @@ def write_reports(directory, result):
     return paths
 
 
-def dmarc_input(params):
-    """The DMARC evidence's own inputs, checked before any DNS is asked."""
-    thresholds = thresholds_from(params["dmarc_days"], params["dmarc_min_messages"], params["dmarc_min_aligned"])
-    host_addresses(params["dmarc_hosts"])
-    return thresholds, legitimate_sources(params["dmarc_legitimate_sources"])
-
-
 def add_dmarc_readiness(result, params, domains, thresholds, listed):
-    lookup = dns_lookup(params["resolvers"] or params["nameservers"] or None, port=params["nameserver_port"],
-                        timeout=params["timeout"])
-    entries = evidence(domains, params["dmarc_reports"], params["dmarc_hosts"], listed, lookup, thresholds)
+    entries = params_evidence(params, domains, thresholds, listed)
     result.update(dmarc_readiness=entries, dmarc_stats=readiness_stats(entries), dmarc_thresholds=thresholds,
                   dmarc_unreadable=params["dmarc_unreadable"])
 
@@ -425,13 +386,8 @@ def run_module():
             fail_on=dict(type="str", choices=list(FAIL_ON), default="error"),
             timeout=dict(type="float", default=5.0),
             report_dir=dict(type="path"),
-            dmarc_reports=dict(type="list", elements="dict"),
             dmarc_unreadable=dict(type="list", elements="dict", default=[]),
-            dmarc_hosts=dict(type="dict", default={}),
-            dmarc_legitimate_sources=dict(type="list", elements="dict", default=[]),
-            dmarc_days=dict(type="int", default=14),
-            dmarc_min_messages=dict(type="int", default=100),
-            dmarc_min_aligned=dict(type="float", default=99.0),
+            **EVIDENCE_OPTIONS
         ),
         supports_check_mode=True,
     )
@@ -443,7 +399,7 @@ def run_module():
         if not 0 < params["nameserver_port"] < 65536:
             raise InputError("nameserver_port", "%d is not a port." % params["nameserver_port"], "use 1 to 65535.")
         views = Views(params)
-        dmarc = dmarc_input(params) if params["dmarc_reports"] is not None else None
+        dmarc = checked_params(params) if params["dmarc_reports"] is not None else None
         result = run_audit(specs, views, sites, params["fail_on"])
         if dmarc:
             add_dmarc_readiness(result, params, [spec["name"] for spec in specs], *dmarc)

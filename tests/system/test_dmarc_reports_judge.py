@@ -21,8 +21,10 @@ GOOD = sorted(path for path in (CORPUS / "good").iterdir())
 KNOWN_DIFFERENCES = {
     # A Latin-1 report: parsedmarc decodes every report as UTF-8 and drops what does not decode; the reader
     # follows the XML declaration. Dropping bytes can also join a forged name into a real one.
-    "rfc7489-draft.xml.gz": [(("records", 1, "spf_results", 0, 0), "m\u00e9tro.example", "mtro.example"),
-                          (("records", 1, "envelope_from"), "m\u00e9tro.example", "mtro.example")],
+    "rfc7489-draft.xml.gz": [
+        (("records", 1, "spf_results", 0, 0), "m\u00e9tro.example", "mtro.example"),
+        (("records", 1, "envelope_from"), "m\u00e9tro.example", "mtro.example"),
+    ],
 }
 
 
