@@ -9,7 +9,8 @@ forward-confirmed, since anyone can publish any PTR for their own addresses), wh
 the inventory's hosts or a source the user listed as legitimate (a newsletter service), and for
 what fails, the fix: publish the address in SPF, sign with DKIM there, or nothing (abuse, which
 quarantine and reject are for). ``ready`` says whether the legitimate mail would survive the next
-stage; ``blockers`` say which source stops it.
+stage; ``blockers`` say which source stops it. A legitimate source blocks while it fails in its
+latest reports; once fixed, its earlier failures still count against the aligned share.
 """
 
 from __future__ import annotations
@@ -89,10 +90,15 @@ class _Source(object):
         self.messages = self.aligned = self.spf_aligned = self.dkim_aligned = 0
         self.failing = []  # the records that failed DMARC
         self.by_policy = {}  # the p= receivers saw -> [messages, failed]
+        self.last_end, self.last_failed = "", 0  # its latest reported period, and what failed in it
 
-    def add(self, record, policy):
+    def add(self, record, policy, end):
         count = record["count"]
         failed = record["spf"] != "pass" and record["dkim"] != "pass"
+        if end > self.last_end:
+            self.last_end, self.last_failed = end, 0
+        if end == self.last_end and failed:
+            self.last_failed += count
         counts = self.by_policy.setdefault(policy, [0, 0])
         counts[0] += count
         counts[1] += count if failed else 0
@@ -154,13 +160,15 @@ def domain_evidence(domain, reports, owners, listed, lookup, since, thresholds):
     for report in own:
         for record in report["records"]:
             sources.setdefault(record["source_ip"], _Source(record["source_ip"])).add(
-                record, report["policy_published"]["p"] or "none")
+                record, report["policy_published"]["p"] or "none", report["end"])
     entries, legitimate, legitimate_aligned, blockers, by_policy = [], 0, 0, [], {}
     ordered = sorted(sources.values(), key=lambda s: (-s.failed, -s.messages, s.address))
     for index, source in enumerate(ordered):
         name = reverse_name(lookup, source.address) if index < MAX_SOURCES else None  # DNS for those shown only
         kind, known_as = _kind(source.address, name, owners, listed)
         verdict, fixes = _fixes(domain, source, kind) if source.failing else ("ok", [])
+        if verdict == "fix" and not source.last_failed:
+            verdict, fixes = "fixed", ["It failed earlier in the period but aligns in its latest reports (%s)." % source.last_end]
         if kind != "unknown":
             legitimate += source.messages
             legitimate_aligned += source.aligned
@@ -168,7 +176,7 @@ def domain_evidence(domain, reports, owners, listed, lookup, since, thresholds):
                 seen = by_policy.setdefault(policy, {"legitimate_messages": 0, "legitimate_failed": 0})
                 seen["legitimate_messages"] += count
                 seen["legitimate_failed"] += failed
-            if source.failing:
+            if source.last_failed:  # a source fixed since counts through the aligned share only
                 blockers.append("%s (%s%s) sends %d of %d messages failing DMARC." % (
                     source.address, kind == "host" and "inventory host " or "", known_as, source.failed, source.messages))
         entries.append({"address": source.address, "reverse_name": name, "kind": kind, "known_as": known_as,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 
 KIND_WORDS = {"host": "inventory host", "listed": "listed legitimate", "unknown": "unknown"}
-VERDICT_CSS = {"ok": "ok", "forwarded": "skip", "fix": "err", "abuse": "warn"}
+VERDICT_CSS = {"ok": "ok", "fixed": "ok", "forwarded": "skip", "fix": "err", "abuse": "warn"}
 CSS = """
 table.sources{border-collapse:collapse;margin:6px 0 14px}
 .sources th,.sources td{border:1px solid #d0d6dc;padding:3px 6px;text-align:left;font-size:13px;vertical-align:top}

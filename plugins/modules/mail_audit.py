@@ -253,7 +253,7 @@ dmarc_readiness:
       C(legitimate_messages), C(legitimate_aligned), C(legitimate_aligned_share) (percent, null without
       mail), C(ready), C(blockers), C(other_sources), and C(sources) (the 50 largest, failing first) - each
       C({address, reverse_name, kind (host, listed, unknown), known_as, messages, aligned, spf_aligned,
-      dkim_aligned, failed, verdict (ok, fix, abuse, forwarded), fixes}).
+      dkim_aligned, failed, verdict (ok, fix, fixed, abuse, forwarded), fixes}).
   returned: when O(dmarc_reports) is given
   type: list
   elements: dict

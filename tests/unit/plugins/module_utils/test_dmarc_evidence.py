@@ -127,3 +127,22 @@ def test_bad_input_names_the_field(call, message):
 
 def test_default_thresholds():
     assert THRESHOLDS == {"days": 14, "min_messages": 100, "min_aligned": 99.0}
+
+
+def test_a_source_fixed_since_no_longer_blocks_but_its_failures_still_count():
+    def day(end, aligned):
+        word = "pass" if aligned else "fail"
+        return {"org_name": "r", "report_id": end, "domain": "example.com", "begin": end, "end": end,
+                "policy_published": {"p": "none"},
+                "records": [{"source_ip": "192.0.2.10", "count": 1000, "dkim": "pass", "spf": "pass", "reasons": [],
+                             "auth_results": {"dkim": [], "spf": []}},
+                            {"source_ip": "198.51.100.70", "count": 5, "dkim": word, "spf": word, "reasons": [],
+                             "auth_results": {"dkim": [], "spf": []}}]}
+    entry = evidence(["example.com"], [day("2025-12-01T00:00:00Z", False), day("2025-12-02T00:00:00Z", True)],
+                     HOSTS, LISTED, static_lookup({}), now=NOW)[0]
+    esp = by_address(entry)["198.51.100.70"]
+    assert (esp["verdict"], esp["failed"]) == ("fixed", 5)
+    assert entry["legitimate_aligned_share"] == 99.75 and entry["ready"] is True
+    again = evidence(["example.com"], [day("2025-12-01T00:00:00Z", True), day("2025-12-02T00:00:00Z", False)],
+                     HOSTS, LISTED, static_lookup({}), now=NOW)[0]
+    assert again["ready"] is False and by_address(again)["198.51.100.70"]["verdict"] == "fix"
