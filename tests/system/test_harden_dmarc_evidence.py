@@ -24,27 +24,32 @@ def named(tmp_path):
         yield server
 
 
-def write_report(folder, name, policy, rows):
-    """One aggregate report of the last day, as a receiver sends it; rows are (ip, count, aligned)."""
-    end = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+def report_xml(name, policy, rows, days_ago=0):
+    """One aggregate report of a day ending ``days_ago`` days ago, as a receiver sends it; rows are (ip, count, aligned)."""
+    end = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(days=days_ago)
     records = "".join(
         "<record><row><source_ip>%s</source_ip><count>%d</count><policy_evaluated><disposition>none</disposition>"
         "<dkim>%s</dkim><spf>%s</spf></policy_evaluated></row><identifiers><header_from>%s</header_from></identifiers>"
         "<auth_results><spf><domain>%s</domain><result>%s</result></spf></auth_results></record>"
         % (ip, count, "pass" if ok else "fail", "pass" if ok else "fail", ZONE, ZONE, "pass" if ok else "fail")
         for ip, count, ok in rows)
+    return ('<?xml version="1.0"?><feedback><report_metadata><org_name>receiver.example</org_name>'
+            "<report_id>%s</report_id><date_range><begin>%d</begin><end>%d</end></date_range></report_metadata>"
+            "<policy_published><domain>%s</domain><p>%s</p></policy_published>%s</feedback>"
+            % (name, end.timestamp() - 86400, end.timestamp(), ZONE, policy, records))
+
+
+def write_report(folder, name, policy, rows):
     folder.mkdir(exist_ok=True)
-    (folder / name).write_text(
-        '<?xml version="1.0"?><feedback><report_metadata><org_name>receiver.example</org_name>'
-        "<report_id>%s</report_id><date_range><begin>%d</begin><end>%d</end></date_range></report_metadata>"
-        "<policy_published><domain>%s</domain><p>%s</p></policy_published>%s</feedback>"
-        % (name, end.timestamp() - 86400, end.timestamp(), ZONE, policy, records))
+    (folder / name).write_text(report_xml(name, policy, rows))
 
 
-def harden(run_playbook, tmp_path, named, reports):
-    """The role's publish and DMARC steps, as harden runs them, with the reports in ``reports``."""
-    play = json.loads(publish_play([named.address], mailauth_dmarc_reports=[str(reports)],
-                                   mailauth_dmarc_legitimate_sources=[{"name": "Newsletter", "addresses": [NEWSLETTER]}]))
+def harden(run_playbook, tmp_path, named, reports=None, **evidence):
+    """The role's publish and DMARC steps, as harden runs them, with the reports in ``reports`` (or ``evidence``)."""
+    if reports is not None:
+        evidence["mailauth_dmarc_reports"] = [str(reports)]
+    play = json.loads(publish_play([named.address], mailauth_dmarc_legitimate_sources=[
+        {"name": "Newsletter", "addresses": [NEWSLETTER]}], **evidence))
     play[0]["tasks"].append({"name": "DMARC raise", "ansible.builtin.include_role": {
         "name": "mailauth.hardening.mail_auth", "tasks_from": "dmarc"}})
     secrets = tmp_path / "secrets.json"
