@@ -3,7 +3,6 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.mailauth.hardening.plugins.modules import dmarc_reports
 
@@ -12,13 +11,8 @@ IMAP = {"host": "mail.example.com", "user": "dmarc", "password": "s3cret-imap-pw
 
 
 @pytest.fixture
-def run(capsys):
-    def call(check=False, **args):
-        with patch_module_args(dict(args, _ansible_check_mode=check)):
-            with pytest.raises(SystemExit) as exit_info:
-                dmarc_reports.main()
-        return exit_info.value.code != 0, json.loads(capsys.readouterr().out)
-    return call
+def run(run_main):
+    return lambda **args: run_main(dmarc_reports.main, **args)
 
 
 def test_reads_the_corpus_the_same_in_check_mode_and_changes_nothing(run):

@@ -3,7 +3,6 @@ import datetime
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.mailauth.hardening.plugins.module_utils import _dmarc_evidence
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import static_lookup
@@ -22,14 +21,11 @@ DKIM_ERROR = {"domain": D, "check": "dkim.missing", "severity": "error", "messag
 
 
 @pytest.fixture
-def run(capsys, monkeypatch):
+def run(run_main, monkeypatch):
     """Run the module against one server answering from ``table``; return (failed?, result)."""
     def call(table, check=False, **args):
         monkeypatch.setattr(mail_gate, "gate_views", lambda *a: (lambda plan: [("ns1", static_lookup(table))]))
-        with patch_module_args(dict(args, _ansible_check_mode=check)):
-            with pytest.raises(SystemExit) as exit_info:
-                mail_gate.main()
-        return exit_info.value.code != 0, json.loads(capsys.readouterr().out)
+        return run_main(mail_gate.main, check=check, **args)
     return call
 
 
