@@ -16,9 +16,11 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
 import pytest
+import test_harden_dmarc_evidence
 from mail_servers import mail_root, run_dovecot, run_postfix
-from test_harden_dmarc_evidence import MX1, MX2, NEWSLETTER, ZONE, dmarc_stage, harden, named, report_xml  # noqa: F401
+from test_harden_dmarc_evidence import MX1, MX2, NEWSLETTER, ZONE, dmarc_stage, harden, report_xml
 
+named = test_harden_dmarc_evidence.named  # the BIND fixture, for this module's tests too
 RUA, PASSWORD = "aggregate@reports.test", "rua-Passw0rd-not-shown"
 
 
