@@ -15,7 +15,7 @@ export ANSIBLE_LOCAL_TEMP := $(REPO)/.build/ansible-tmp
 export ANSIBLE_NOCOLOR := 1
 export MOLECULE_NO_LOG := false
 
-.PHONY: help demo test deps venv collection lab-up lab-down lint sanity units system molecule molecule-rotate bench-fleet build clean constraints
+.PHONY: help demo test deps venv judge-venv collection lab-up lab-down lint sanity units system molecule molecule-rotate bench-fleet build clean constraints
 
 help:
 	@echo "make demo   - bring up the lab and run the main job on it"
@@ -73,10 +73,21 @@ sanity: $(SANITY_VENV)/.installed deps
 	cd $(SANITY_ROOT) && $(SANITY_VENV)/bin/ansible-test sanity --local --requirements --python 3.11 2>&1 \
 	  | grep -v -e '^WARNING: Location' -e '^Requirement already' -e '^Looking in'; exit $${PIPESTATUS[0]}
 
+# parsedmarc, the judge the DMARC report reader is compared with, in a venv of its own (its pins are
+# not the controller's, and the collection does not need it).
+JUDGE_VENV := $(REPO)/.build/judge-venv
+$(JUDGE_VENV)/.installed: requirements/judge.txt
+	test -x $(JUDGE_VENV)/bin/python || python3 -m venv $(JUDGE_VENV)
+	$(JUDGE_VENV)/bin/pip install -q --upgrade 'pip==26.3'
+	$(JUDGE_VENV)/bin/pip install -q -r requirements/judge.txt
+	touch $@
+
+judge-venv: $(JUDGE_VENV)/.installed
+
 units: venv collection
 	$(BIN)/pytest -q tests/unit
 
-system: deps venv collection
+system: deps venv judge-venv collection
 	$(BIN)/pytest -q -n 2 --dist loadfile tests/system
 
 molecule: deps venv collection lab-up

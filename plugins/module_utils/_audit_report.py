@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from html import escape
 
+from ansible_collections.mailauth.hardening.plugins.module_utils import _dmarc_readiness_report
 from ansible_collections.mailauth.hardening.plugins.module_utils._audit import CHECK_ORDER
 
 GROUPS = (("SPF", "spf."), ("DKIM", "dkim."), ("DMARC", "dmarc."), ("DNSBL", "dnsbl."))
@@ -100,6 +101,9 @@ def render_html(result, title="Mail authentication audit", generated=None):
             out.append('<p class="clean">\u2713 Every check passed.</p>')
         for finding in own:
             out.append(_finding_html(finding))
+    if "dmarc_readiness" in result:
+        out.append(_dmarc_readiness_report.render_html(result["dmarc_readiness"], result["dmarc_thresholds"],
+                                                       result.get("dmarc_unreadable", [])))
     out.append("</body></html>\n")
     return "\n".join(out)
 
@@ -150,4 +154,8 @@ def render_text(result, width=100):
             continue
         line = "%-7s %s %s: %s" % (finding["severity"].upper(), finding["domain"], finding["check"], finding["message"])
         lines.append(line if len(line) <= width else line[:width - 3] + "...")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if "dmarc_readiness" in result:
+        text += _dmarc_readiness_report.render_text(result["dmarc_readiness"], result["dmarc_thresholds"],
+                                                    result.get("dmarc_unreadable", []), width)
+    return text

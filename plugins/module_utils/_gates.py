@@ -173,13 +173,16 @@ def _audit_spec(plan, stage):
             "dmarc_policy": stage}
 
 
-def dmarc_hold(plans, views_for):
+def dmarc_hold(plans, views_for, moves=None):
     """The plans to publish now, with DMARC never above the published stage; and the raises pending.
 
     Returns ``(plans, pending, published)``. A lower or equal stage goes through at once; a higher
     one is held at the published stage (none when there is no record) and listed in ``pending`` as
     ``{name, dns, dmarc, target, held, published, audit}``; ``audit`` is the mail_audit domain
     entry that decides it. ``published`` maps each domain to the stage DNS served before.
+    With ``moves`` (``_dmarc_stage.StageMoves``, from the DMARC reports) a domain whose legitimate
+    mail fails under its current stage steps back one stage, and each pending raise carries the
+    reports' verdict (``evidence``) for ``dmarc_raise``.
     """
     out, pending, published = [], [], {}
     for plan in plans:
@@ -190,11 +193,15 @@ def dmarc_hold(plans, views_for):
         stage, _seen = published_stage(plan["name"], views_for(plan))
         published[plan["name"]] = stage
         current = stage or "none"
+        if moves is not None:
+            target = moves.target(plan["name"], current, target)
         held = target if stage_rank(target) <= stage_rank(current) else current
         out.append(dict(plan, dmarc=dict(settings, p=held)))
         if held != target:
             pending.append({"name": plan["name"], "dns": plan["dns"], "dmarc": settings, "target": target,
                             "held": held, "published": stage, "audit": _audit_spec(plan, held)})
+            if moves is not None:
+                pending[-1]["evidence"] = moves.verdict(plan["name"], current, target)
     return out, pending, published
 
 
@@ -225,13 +232,20 @@ def dmarc_raise(pending, findings, audited):
                 % (entry["name"], entry["held"], entry["target"], seen,
                    "reject" if entry["target"] == "reject" else "quarantine"))))
             continue
-        allowed.append(raise_entry(entry))
+        evidence = entry.get("evidence")
+        if evidence is not None and not evidence["ready"]:
+            trips.append(Trip("dmarc", entry["name"], "p=%s" % evidence["step"], (
+                "%s stays at p=%s instead of p=%s: the DMARC reports do not show its legitimate mail aligned yet: %s "
+                "Fix the sources named (or list a legitimate one in mailauth_dmarc_legitimate_sources), or wait for "
+                "more reports, and run again" % (entry["name"], entry["held"], evidence["step"], " ".join(evidence["blockers"])))))
+            continue
+        allowed.append(raise_entry(entry, evidence["step"] if evidence else None))
     return allowed, trips
 
 
-def raise_entry(entry):
-    """The dns_records domain entry that publishes a pending raise: only the DMARC record."""
-    return {"name": entry["name"], "dns": entry["dns"], "dmarc": dict(entry["dmarc"], p=entry["target"])}
+def raise_entry(entry, stage=None):
+    """The dns_records domain entry that publishes a pending raise (to ``stage``, else the target): only DMARC."""
+    return {"name": entry["name"], "dns": entry["dns"], "dmarc": dict(entry["dmarc"], p=stage or entry["target"])}
 
 
 # ---------------------------------------------------------------- signing

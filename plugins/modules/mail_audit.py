@@ -19,6 +19,8 @@ description:
   - Without O(nameservers) every authoritative server of each domain's zone is found through its NS
     records and asked in turn; a finding only some servers show names those servers, and names whose
     answers differ between servers are listed in RV(disagreements).
+  - With O(dmarc_reports) (the reports M(mailauth.hardening.dmarc_reports) read) it adds the evidence
+    per domain - RV(dmarc_readiness), RV(dmarc_stats) - and a "DMARC readiness" section to the reports.
   - Never changes anything (V(changed=false)). With O(report_dir) it writes C(audit.json) and
     C(audit.html) there, also in check mode, since a report is the point of an audit.
   - "Run it on the controller: C(hosts: localhost) or C(delegate_to: localhost)."
@@ -121,6 +123,11 @@ options:
       - Directory to write C(audit.json) and C(audit.html) into (created if missing), on the machine the
         module runs on.
     type: path
+  dmarc_unreadable:
+    description: What RV(mailauth.hardening.dmarc_reports#module:unreadable) listed; shown in the section.
+    type: list
+    elements: dict
+    default: []
 requirements:
   - dnspython >= 2.0
   - cryptography (for DKIM keys)
@@ -135,6 +142,8 @@ attributes:
   diff_mode:
     support: none
     description: Nothing is changed, so there is nothing to show.
+extends_documentation_fragment:
+  - mailauth.hardening.dmarc_evidence
 seealso:
   - module: mailauth.hardening.dkim_key
 """
@@ -244,6 +253,32 @@ report_text:
   returned: always
   type: str
   sample: "domain       SPF     DKIM    DMARC   DNSBL\nexample.com  ok      ok      ok      ok\n"
+dmarc_readiness:
+  description:
+    - With O(dmarc_reports), per audited domain - C(domain), C(reports), C(reporters), C(begin), C(end),
+      C(published) (the p= receivers saw), C(messages), C(aligned), C(aligned_share),
+      C(legitimate_messages), C(legitimate_aligned), C(legitimate_aligned_share) (percent, null without
+      mail), C(ready), C(blockers), C(other_sources), and C(sources) (the 50 largest, failing first) - each
+      C({address, reverse_name, kind (host, listed, unknown), known_as, messages, aligned, spf_aligned,
+      dkim_aligned, failed, verdict (ok, fix, fixed, abuse, forwarded), fixes}).
+  returned: when O(dmarc_reports) is given
+  type: list
+  elements: dict
+dmarc_thresholds:
+  description: With O(dmarc_reports), the thresholds the readiness was judged by, C({days, min_messages, min_aligned}).
+  returned: when O(dmarc_reports) is given
+  type: dict
+dmarc_unreadable:
+  description: With O(dmarc_reports), O(dmarc_unreadable) as given (the reports show it).
+  returned: when O(dmarc_reports) is given
+  type: list
+  elements: dict
+dmarc_stats:
+  description:
+    - With O(dmarc_reports), the short form for C(set_stats) - per domain C(ready), C(messages), the shares,
+      C(blockers) and the failing sources with their fix.
+  returned: when O(dmarc_reports) is given
+  type: dict
 report_files:
   description: Paths of the written reports.
   returned: when O(report_dir) is set
@@ -263,6 +298,8 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._audit import (
 from ansible_collections.mailauth.hardening.plugins.module_utils._audit_report import (
     render_html, render_json, render_text)
 from ansible_collections.mailauth.hardening.plugins.module_utils._dnsbl import dqs_keys, mask_dqs
+from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_evidence import (
+    EVIDENCE_OPTIONS, checked_params, params_evidence, readiness_stats)
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import HAS_DNSPYTHON, dns_lookup
 from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, hide, require_library
@@ -332,6 +369,12 @@ def write_reports(directory, result):
     return paths
 
 
+def add_dmarc_readiness(result, params, domains, thresholds, listed):
+    entries = params_evidence(params, domains, thresholds, listed)
+    result.update(dmarc_readiness=entries, dmarc_stats=readiness_stats(entries), dmarc_thresholds=thresholds,
+                  dmarc_unreadable=params["dmarc_unreadable"])
+
+
 def run_module():
     dkim_spec = dict(selector=dict(type="str", required=True), public_key=dict(type="str", no_log=False))
     domain_options = dict(
@@ -352,6 +395,8 @@ def run_module():
             fail_on=dict(type="str", choices=list(FAIL_ON), default="error"),
             timeout=dict(type="float", default=5.0),
             report_dir=dict(type="path"),
+            dmarc_unreadable=dict(type="list", elements="dict", default=[]),
+            **EVIDENCE_OPTIONS
         ),
         supports_check_mode=True,
     )
@@ -365,7 +410,10 @@ def run_module():
         if not 0 < params["nameserver_port"] < 65536:
             raise InputError("nameserver_port", "%d is not a port." % params["nameserver_port"], "use 1 to 65535.")
         views = Views(params)
+        dmarc = checked_params(params) if params["dmarc_reports"] is not None else None
         result = run_audit(specs, views, sites, params["fail_on"])
+        if dmarc:
+            add_dmarc_readiness(result, params, [spec["name"] for spec in specs], *dmarc)
     # DNSBL query names hold the zone, so a DQS key: masked before any report is written.
     result.update(changed=False, nameservers=views.asked, disagreements=mask_dqs(views.disagreements()))
     for item in result["disagreements"]:

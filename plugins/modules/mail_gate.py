@@ -22,6 +22,12 @@ description:
     (RV(pending)). O(step=raise) takes those pending raises and the findings of
     M(mailauth.hardening.mail_audit), and lets a raise through only when the audit sees no SPF or DKIM
     error for the domain.
+  - With O(dmarc_reports) (what M(mailauth.hardening.dmarc_reports) read) the DMARC gate moves on evidence.
+    O(step=hold) steps a domain back one stage when the legitimate mail the receivers reported under its
+    current stage fails DMARC above O(dmarc_rollback_above) percent (RV(rollbacks) says why), and gives each
+    pending raise the reports' verdict. O(step=raise) then raises one stage only (none to quarantine,
+    quarantine to reject), and only when the reports show the domain ready (O(dmarc_min_messages),
+    O(dmarc_min_aligned), no legitimate source failing); otherwise the gate names the source that blocks it.
   - O(gate=signing) asks every authoritative server for each Postfix host's DKIM key record and
     returns the selectors each host may sign with (RV(selectors)); a key some server does not serve
     closes the gate.
@@ -87,6 +93,15 @@ options:
     description: Seconds to wait for each DNS answer.
     type: float
     default: 5.0
+  dmarc_rollback_above:
+    description:
+      - For O(gate=dmarc) O(step=hold) with O(dmarc_reports) - step back one stage when more than this share
+        (percent) of the legitimate mail reported under the current stage fails DMARC. With O(override) the
+        step back is only reported.
+    type: float
+    default: 2.0
+extends_documentation_fragment:
+  - mailauth.hardening.dmarc_evidence
 requirements:
   - dnspython >= 2.0
   - cryptography (to compare DKIM keys)
@@ -204,6 +219,17 @@ published:
   returned: when O(gate=dmarc) and O(step=hold)
   type: dict
   sample: {"example.com": "none"}
+rollbacks:
+  description:
+    - For O(step=hold) with O(dmarc_reports) - each domain stepped back, C({name, from, to, applied, reason}).
+  returned: when O(gate=dmarc), O(step=hold) and O(dmarc_reports) is given
+  type: list
+  elements: dict
+evidence:
+  description: For O(step=hold) with O(dmarc_reports) - the evidence per domain, as RV(mailauth.hardening.mail_audit#module:dmarc_readiness).
+  returned: when O(gate=dmarc), O(step=hold) and O(dmarc_reports) is given
+  type: list
+  elements: dict
 selectors:
   description: For O(gate=signing) - per host, the C({domain, selector}) it may sign with.
   returned: when O(gate=signing)
@@ -214,7 +240,11 @@ selectors:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailauth.hardening.plugins.module_utils import _gates
+from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_evidence import (
+    EVIDENCE_OPTIONS, checked_params, params_evidence)
+from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_stage import StageMoves
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._gate_dns import gate_views
 from ansible_collections.mailauth.hardening.plugins.module_utils._gate_input import (
     audited_domains, check_findings, check_gate_input)
@@ -236,7 +266,16 @@ def decide(module, gate, trips, result, soft=False):
         module.fail_json(msg=_gates.closed_message(gate, trips), **result)
 
 
-def run_gate(module, views_for):
+def stage_moves(module, domains, evidence_input):
+    """The evidence of the hold step, or None without reports."""
+    if evidence_input is None:
+        return None
+    params = module.params
+    entries = params_evidence(params, [plan["name"] for plan in domains], *evidence_input)
+    return StageMoves(entries, params["dmarc_rollback_above"], apply_rollback=not params["override"])
+
+
+def run_gate(module, views_for, evidence_input=None):
     params, result = module.params, {"changed": False}
     gate, domains = params["gate"], params["domains"]
     if gate == "spf":
@@ -244,8 +283,14 @@ def run_gate(module, views_for):
         result["checked"] = checked
         decide(module, gate, trips, result)
     elif gate == "dmarc" and params["step"] == "hold":
-        plans, pending, published = _gates.dmarc_hold(domains, views_for)
+        moves = stage_moves(module, domains, evidence_input)
+        plans, pending, published = _gates.dmarc_hold(domains, views_for, moves)
         result.update(domains=plans, pending=pending, published=published)
+        if moves is not None:
+            result.update(rollbacks=moves.rollbacks, evidence=list(moves.entries.values()))
+            for rollback in moves.rollbacks:
+                module.warn(rollback["reason"] if rollback["applied"] else "mailauth_gate_override_dmarc is true, so it "
+                            "does not: " + rollback["reason"])
         decide(module, gate, [], result)
     elif gate == "dmarc":
         check_findings(params["findings"])
@@ -278,6 +323,8 @@ def main():
             resolvers=dict(type="list", elements="str"),
             nameserver_port=dict(type="int", default=53),
             timeout=dict(type="float", default=5.0),
+            dmarc_rollback_above=dict(type="float", default=2.0),
+            **EVIDENCE_OPTIONS
         ),
         supports_check_mode=True,
     )
@@ -285,8 +332,12 @@ def main():
     params = module.params
     with fail_json_on(module, ProviderError, _gates.GateDnsError):
         check_gate_input(params["gate"], params["step"], params["domains"])
+        evidence_input = checked_params(params) if params["dmarc_reports"] is not None else None
+        if not 0 <= params["dmarc_rollback_above"] <= 100:
+            raise InputError("dmarc_rollback_above", "%s is no percentage." % params["dmarc_rollback_above"],
+                             "give 0 to 100 (default 2).")
         views_for = gate_views(params["nameservers"], params["resolvers"], params["nameserver_port"], params["timeout"])
-        result = run_gate(module, views_for)
+        result = run_gate(module, views_for, evidence_input)
     module.exit_json(**result)
 
 

@@ -61,3 +61,33 @@ def test_text_table():
     assert lines[2].split() == ["ok.example", "ok", "-", "ok", "-"]
     assert lines[3].startswith("1 error(s), 2 warning(s)")
     assert all(len(line) <= 100 for line in lines)
+
+
+def _with_readiness():
+    from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_evidence import THRESHOLDS, evidence
+    record = {"source_ip": "203.0.113.5", "count": 7, "dkim": "fail", "spf": "fail", "reasons": [],
+              "auth_results": {"dkim": [{"domain": "<evil>.example", "result": "pass"}], "spf": []}}
+    report = {"org_name": "r", "report_id": "1", "domain": "ok.example", "begin": "2025-12-01T00:00:00Z",
+              "end": "2025-12-02T00:00:00Z", "policy_published": {"p": "none"}, "records": [record]}
+    import datetime
+    now = datetime.datetime(2025, 12, 3, tzinfo=datetime.timezone.utc)
+    result = _result()
+    result.update(dmarc_readiness=evidence(["ok.example", "bad.example"], [report], {"mx": ["203.0.113.5"]}, [],
+                                           static_lookup({}), now=now),
+                  dmarc_thresholds=THRESHOLDS, dmarc_unreadable=[{"path": "/r/<x>.xml", "problem": "it is empty."}])
+    return result
+
+
+def test_the_dmarc_readiness_section_only_with_reports():
+    assert "DMARC readiness" not in _audit_report.render_html(_result())
+    assert "DMARC readiness" not in _audit_report.render_text(_result())
+    html = _audit_report.render_html(_with_readiness())
+    assert "<h2>DMARC readiness</h2>" in html and "<evil>" not in html and "&lt;evil&gt;.example" in html
+    assert "<code>/r/&lt;x&gt;.xml</code>: it is empty." in html
+    assert not re.search(r"<(link|script|img|iframe)\b|\bsrc=", html)
+    text = _audit_report.render_text(_with_readiness())
+    assert "DMARC readiness (last 14 days)" in text
+    assert "ok.example          7    0.00 %         0.00 %  no" in text
+    assert "BLOCKS  bad.example: No aggregate report about bad.example ends in the last 14 days." in text
+    assert "FIX     ok.example 203.0.113.5: Sign with DKIM as ok.example there" in text
+    assert "1 report file(s) could not be read; see the HTML report." in text

@@ -1,9 +1,10 @@
 """mail_gate module, run in-process with static DNS answers in place of the name servers."""
+import datetime
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.mailauth.hardening.plugins.module_utils import _dmarc_evidence
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import static_lookup
 from ansible_collections.mailauth.hardening.plugins.modules import mail_gate
 
@@ -21,14 +22,11 @@ SUMMARY = {"grid": {D: {"dkim.missing": "ok"}}}
 
 
 @pytest.fixture
-def run(capsys, monkeypatch):
+def run(run_main, monkeypatch):
     """Run the module against one server answering from ``table``; return (failed?, result)."""
     def call(table, check=False, **args):
         monkeypatch.setattr(mail_gate, "gate_views", lambda *a: (lambda plan: [("ns1", static_lookup(table))]))
-        with patch_module_args(dict(args, _ansible_check_mode=check)):
-            with pytest.raises(SystemExit) as exit_info:
-                mail_gate.main()
-        return exit_info.value.code != 0, json.loads(capsys.readouterr().out)
+        return run_main(mail_gate.main, check=check, **args)
     return call
 
 
@@ -123,3 +121,37 @@ def test_findings_of_another_shape_fail_naming_the_entry(run):
     failed, result = run({}, gate="dmarc", step="raise", domains=[PENDING], findings=[{"check": "dkim.missing"}],
                          summary=SUMMARY)
     assert failed and result["msg"].startswith("findings[0]: lacks domain, severity")
+
+
+def _report(policy, ok_count, failing_count):
+    rows = [{"source_ip": IP, "count": ok_count, "dkim": "pass", "spf": "pass", "reasons": [],
+             "auth_results": {"dkim": [], "spf": []}},
+            {"source_ip": IP, "count": failing_count, "dkim": "fail", "spf": "fail", "reasons": [],
+             "auth_results": {"dkim": [], "spf": []}}]
+    end = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"org_name": "r", "report_id": policy, "domain": D, "begin": end, "end": end,
+            "policy_published": {"p": policy}, "records": rows}
+
+
+def test_dmarc_hold_on_evidence_steps_back_and_says_why(run, monkeypatch):
+    monkeypatch.setattr(_dmarc_evidence, "dns_lookup", lambda *a, **k: static_lookup({}))  # no PTR asked outside
+    served = {("_dmarc." + D, "TXT"): ["v=DMARC1; p=quarantine"]}
+    failed, hold = run(served, gate="dmarc", step="hold", domains=[PLAN], dmarc_reports=[_report("quarantine", 90, 10)],
+                       dmarc_hosts={"mx1": [IP]})
+    assert not failed and hold["domains"][0]["dmarc"]["p"] == "none" and hold["pending"] == []
+    assert hold["rollbacks"][0]["to"] == "none" and "steps back from p=quarantine to p=none" in json.dumps(hold["warnings"])
+    assert hold["evidence"][0]["domain"] == D
+    failed, held = run(served, gate="dmarc", step="hold", domains=[PLAN], dmarc_reports=[_report("quarantine", 90, 10)],
+                       dmarc_hosts={"mx1": [IP]}, override=True)
+    assert held["domains"][0]["dmarc"]["p"] == "quarantine" and held["rollbacks"][0]["applied"] is False
+    assert "mailauth_gate_override_dmarc is true, so it does not" in json.dumps(held["warnings"])
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"dmarc_rollback_above": 150.0}, "dmarc_rollback_above: 150.0 is no percentage."),
+    ({"dmarc_days": 0}, "dmarc_days: 0 is no number of days."),
+    ({"dmarc_legitimate_sources": [{"name": "x"}]}, "dmarc_legitimate_sources[0]: x has neither addresses"),
+])
+def test_dmarc_evidence_input_is_checked_before_dns(run, args, message):
+    failed, result = run({}, gate="dmarc", step="hold", domains=[PLAN], dmarc_reports=[], **args)
+    assert failed and result["msg"].startswith(message)
