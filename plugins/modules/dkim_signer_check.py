@@ -27,28 +27,17 @@ options:
     required: true
   keys:
     description:
-      - The keys the milter should sign with, one per selector. The records M(mailauth.hardening.dkim_key)
-        returns work as they are.
+      - The keys the milter should sign with, one per selector, each a mapping with C(domain), C(selector),
+        C(type) (V(rsa) default, or V(ed25519)) and C(record) (the key's DNS record, C(v=DKIM1; k=...; p=...))
+        or C(path) (its private key file, whose public half makes the record). Other keys are ignored, so
+        the dkim role's key lists and M(mailauth.hardening.dkim_key) results work as they are.
+      - A key with neither C(record) nor C(path) is read from C(KEY_DIR/DOMAIN/SELECTOR.private) (O(key_dir)).
     type: list
     elements: dict
     required: true
-    suboptions:
-      domain:
-        description: The signing domain (C(d=)).
-        type: str
-        required: true
-      selector:
-        description: The selector (C(s=)).
-        type: str
-        required: true
-      type:
-        description: V(rsa) (C(rsa-sha256)) or V(ed25519) (C(ed25519-sha256)).
-        type: str
-        default: rsa
-      record:
-        description: The key's DNS record (C(v=DKIM1; k=...; p=...)), used to verify the signature.
-        type: str
-        required: true
+  key_dir:
+    description: Where keys without C(record) or C(path) are, as the dkim role keeps them.
+    type: path
   connect_macros:
     description:
       - Milter macros sent with the connection, as Postfix would (C(j), C({daemon_name}), ...).
@@ -64,6 +53,7 @@ notes:
   - The test message's header and body are fixed; it carries no secret and reaches no mailbox.
 requirements:
   - dkimpy (C(python3-dkim)) on the target, for the verification
+  - cryptography (C(python3-cryptography)) on the target, for O(keys[].path)
 attributes:
   check_mode:
     support: full
@@ -86,6 +76,12 @@ EXAMPLES = r"""
       - {domain: example.com, selector: s202611, type: rsa, record: "v=DKIM1; k=rsa; p=MIIB..."}
       - {domain: example.com, selector: e202611, type: ed25519, record: "v=DKIM1; k=ed25519; p=11qY..."}
     connect_macros: {j: mx1.example.com, "{daemon_name}": mailauth-check}
+
+- name: The same, with the public keys taken from the key files
+  mailauth.hardening.dkim_signer_check:
+    milter: inet:127.0.0.1:8891
+    keys:
+      - {domain: example.com, selector: s202611, type: rsa, path: /etc/dkimkeys/example.com/s202611.private}
 """
 
 RETURN = r"""
@@ -111,6 +107,14 @@ import uuid
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.mailauth.hardening.plugins.module_utils import _dkim_signer_check as check
 from ansible_collections.mailauth.hardening.plugins.module_utils import _milter
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys import MAX_KEY_FILE_OCTETS, load_private_key
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
+    HAS_CRYPTOGRAPHY,
+    build_dkim_record,
+    key_type_of,
+    public_key_b64,
+)
+from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
 
 try:
@@ -135,6 +139,33 @@ def _connect(kind, address, timeout):
             if time.monotonic() >= deadline:
                 raise _milter.MilterError("cannot connect to the milter: %s." % (err.strerror or err))
             time.sleep(0.5)
+
+
+def _with_records(keys, key_dir):
+    """The keys, each with its record: given, or made from the key file's public half."""
+    result = []
+    for index, key in enumerate(keys):
+        key = dict(key)
+        if not key.get("record") and not key.get("path"):
+            if not key_dir or not key.get("domain") or not key.get("selector"):
+                raise InputError("keys[%d]" % index, "has no record, no path, and no key_dir to find its file in.",
+                                 "give record or path, or set key_dir.")
+            key["path"] = "%s/%s/%s.private" % (key_dir.rstrip("/"), key["domain"], key["selector"])
+        if not key.get("record"):
+            if not HAS_CRYPTOGRAPHY:
+                raise InputError("keys[%d].path" % index, "reading a key file needs cryptography on the target.",
+                                 "install python3-cryptography, or give the record instead.")
+            try:
+                with open(key["path"], "rb") as handle:
+                    private = load_private_key(handle.read(MAX_KEY_FILE_OCTETS + 1), source=key["path"])
+            except (IOError, OSError) as err:
+                raise InputError("keys[%d].path" % index, "cannot read %s: %s." % (key["path"], err.strerror),
+                                 "make the key first (dkim_key), or fix the path.")
+            except InputError as err:
+                raise InputError("keys[%d].path" % index, err.problem, err.fix)
+            key["record"] = build_dkim_record(key_type_of(private), public_key_b64(private))
+        result.append(key)
+    return result
 
 
 def _check_domain(kind, address, timeout, macros, domain, wanted, records):
@@ -165,12 +196,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             milter=dict(type="str", required=True),
-            keys=dict(type="list", elements="dict", required=True, no_log=False, options=dict(
-                domain=dict(type="str", required=True),
-                selector=dict(type="str", required=True),
-                type=dict(type="str", default="rsa", choices=["rsa", "ed25519"]),
-                record=dict(type="str", required=True),
-            )),
+            keys=dict(type="list", elements="dict", required=True, no_log=False),
+            key_dir=dict(type="path"),
             connect_macros=dict(type="dict", default={}),
             timeout=dict(type="int", default=30),
         ),
@@ -181,8 +208,9 @@ def main():
     result = dict(changed=False, signatures={})
     with fail_json_on(module, _milter.MilterError, result=result):
         kind, address = _milter.parse_socket(params["milter"])
-        wanted = check.expected_signatures(params["keys"])
-        records = check.records_by_name(params["keys"])
+        keys = _with_records(params["keys"], params["key_dir"])
+        wanted = check.expected_signatures(keys)
+        records = check.records_by_name(keys)
         macros = dict((str(k), str(v)) for k, v in params["connect_macros"].items())
         problems = []
         for domain in sorted(wanted):
