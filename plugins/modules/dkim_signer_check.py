@@ -20,6 +20,8 @@ description:
     leaves C(smtpd_milters).
   - Changes nothing; runs in check mode as well.
 author: mailauth.hardening contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - mailauth.hardening.attributes
 options:
   milter:
     description: The milter's address as in C(smtpd_milters), V(inet:127.0.0.1:8892) or V(unix:/PATH).
@@ -56,14 +58,10 @@ requirements:
   - cryptography (C(python3-cryptography)) on the target, for O(keys[].path)
 attributes:
   check_mode:
-    support: full
-    description: Runs as usual; it changes nothing.
+    details: Runs as usual; it changes nothing.
   diff_mode:
     support: none
-    description: Changes nothing, so there is nothing to diff.
-  platform:
-    support: full
-    platforms: posix
+    details: Changes nothing, so there is nothing to diff.
 seealso:
   - module: mailauth.hardening.dkim_key
 """
