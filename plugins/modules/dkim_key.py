@@ -93,7 +93,7 @@ options:
         rules, O(owner), O(group) and O(mode) as O(path)); written when missing or different.
       - For Ed25519 that is the base64 raw 32-byte seed (dkimpy has no PEM reader for Ed25519);
         for RSA the same PEM as O(path).
-      - The copy follows O(path): a new or replaced key rewrites it. Never shown in results or diffs.
+      - The copy follows O(path) - a new or replaced key rewrites it. Never shown in results or diffs.
     type: path
     version_added: 0.2.0
   testing:

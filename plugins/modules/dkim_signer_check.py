@@ -55,7 +55,7 @@ notes:
   - The test message's header and body are fixed; it carries no secret and reaches no mailbox.
 requirements:
   - dkimpy (C(python3-dkim)) on the target, for the verification
-  - cryptography (C(python3-cryptography)) on the target, for O(keys[].path)
+  - cryptography (C(python3-cryptography)) on the target, for keys given by C(path)
 attributes:
   check_mode:
     details: Runs as usual; it changes nothing.
