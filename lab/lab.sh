@@ -28,7 +28,7 @@ dns_config_changed=0
 # because podman without its recommends falls back to the CNI backend (lab/containers.conf pins
 # netavark); iptables and nftables carry netavark's NAT.
 debian_packages=(podman netavark aardvark-dns runc conmon iptables nftables debootstrap uidmap
-  bind9-utils bind9-dnsutils bind9 pdns-server pdns-backend-sqlite3 sqlite3 postfix opendkim
+  bind9-utils bind9-dnsutils bind9 pdns-server pdns-backend-sqlite3 sqlite3 postfix opendkim dkimpy-milter
   opendkim-tools dovecot-imapd rsync make shellcheck git curl ca-certificates)
 
 log() { printf 'lab: %s\n' "$*" >&2; }

@@ -103,6 +103,15 @@ options:
     type: str
     choices: [never, on_mismatch, always]
     default: never
+  dkimpy_path:
+    description:
+      - Also keep the key, in the form dkimpy-milter reads, at this absolute path (same directory
+        rules, O(owner), O(group) and O(mode) as O(path)); written when missing or different.
+      - For Ed25519 that is the base64 raw 32-byte seed (dkimpy has no PEM reader for Ed25519);
+        for RSA the same PEM as O(path).
+      - The copy follows O(path) - a new or replaced key rewrites it. Never shown in results or diffs.
+    type: path
+    version_added: 0.2.0
   testing:
     description:
       - Add C(t=y) to the returned record (RFC 6376 testing mode). Affects the record only, not
@@ -147,6 +156,16 @@ EXAMPLES = r"""
     domain: example.com
     type: ed25519
     regenerate: on_mismatch
+
+- name: An Ed25519 key dkimpy-milter signs with (its KeyTableEd25519 names the .dkimpy file)
+  mailauth.hardening.dkim_key:
+    path: /etc/dkimkeys/example.com/e202611.private
+    dkimpy_path: /etc/dkimkeys/example.com/e202611.dkimpy
+    selector: e202611
+    domain: example.com
+    type: ed25519
+    owner: opendkim
+    mode: "0600"
 """
 
 RETURN = r"""
@@ -201,6 +220,11 @@ path:
   returned: always
   type: str
   sample: /etc/dkimkeys/example.com.s202611.key
+dkimpy_path:
+  description: The dkimpy-milter copy of the key (O(dkimpy_path)).
+  returned: when O(dkimpy_path) is set
+  type: str
+  sample: /etc/dkimkeys/example.com/e202611.dkimpy
 generated:
   description: Whether a new key was generated (in check mode, would be).
   returned: always
@@ -230,6 +254,7 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys impo
     KEY_FILE,
     decide_action,
     describe_key,
+    dkimpy_private_key,
     generate_private_key,
     load_private_key,
     node_fix,
@@ -385,6 +410,45 @@ def _write_key(path, pem, uid, gid, mode):
         os.close(dir_fd)
 
 
+def _check_copy_path(module, copy_path, path, trusted_uids):
+    """InputError when dkimpy_path is unusable: relative, the key itself, a link, or in an unsafe directory."""
+    if not os.path.isabs(copy_path):
+        raise InputError("dkimpy_path", "%r is not absolute." % copy_path, "give the full path of the copy.")
+    if os.path.normpath(copy_path) == os.path.normpath(path):
+        raise InputError("dkimpy_path", "is the key file itself.", "give the copy its own name (SELECTOR.dkimpy).")
+    if os.path.islink(copy_path):
+        raise InputError("dkimpy_path", "%s is a symbolic link." % copy_path, "set dkimpy_path to a real file.")
+    try:
+        exists = _check_key_path(module, copy_path, trusted_uids)
+    except InputError as err:
+        raise InputError("dkimpy_path", err.problem, err.fix)
+    if not exists and not module.check_mode:
+        raise InputError("dkimpy_path", "the directory of %s does not exist." % copy_path,
+                         "create it first, owned by root and not writable by group or others.")
+
+
+def _ensure_dkimpy_copy(module, copy_path, key, action, uid, gid, mode, params):
+    """Write dkimpy-milter's form of ``key`` at copy_path when it differs; True when it (would) change."""
+    if key is None or (module.check_mode and action != KEEP):
+        return True  # a key this run makes or replaces: its copy changes with it
+    wanted = dkimpy_private_key(key)
+    current = None
+    if os.path.isfile(copy_path):
+        with open(copy_path, "rb") as handle:
+            current = handle.read(MAX_KEY_FILE_OCTETS + 1)
+    changed = current != wanted
+    if changed and not module.check_mode:
+        try:
+            _write_key(copy_path, wanted, uid, gid, mode)
+        except OSError as err:
+            module.fail_json(msg="dkimpy_path: cannot write %s: %s." % (copy_path, err.strerror))
+    if os.path.exists(copy_path):
+        file_args = module.load_file_common_arguments(params, path=copy_path)
+        file_args["mode"] = mode
+        changed = module.set_fs_attributes_if_different(file_args, changed)
+    return changed
+
+
 def _key_facts(key, testing):
     """Public facts of a key: never the private part."""
     key_type, bits = describe_key(key)
@@ -405,6 +469,7 @@ def main():
             signer_user=dict(type="str"),
             mode=dict(type="raw", default="0600"),
             regenerate=dict(type="str", default="never", choices=["never", "on_mismatch", "always"]),
+            dkimpy_path=dict(type="path"),
             testing=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
@@ -424,12 +489,16 @@ def main():
         key_type, key_size = check_wanted(params["type"], params["size"])
         if os.path.islink(path):
             raise InputError("path", "%s is a symbolic link." % path, "set path to the real key file.")
-        directory_exists = _check_key_path(module, path, (uid, _signer_uid(params["signer_user"])))
+        trusted_uids = (uid, _signer_uid(params["signer_user"]))
+        directory_exists = _check_key_path(module, path, trusted_uids)
         if not directory_exists and not module.check_mode:
             raise InputError("path", "the directory of %s does not exist." % path,
                              "create it first, owned by root and not writable by group or others.")
         existing, load_error = _read_existing(path) if directory_exists else (None, None)
         action, reason = decide_action(existing, key_type, key_size, params["regenerate"], load_error)
+        dkimpy_path = params["dkimpy_path"]
+        if dkimpy_path is not None:
+            _check_copy_path(module, dkimpy_path, path, trusted_uids)
 
     result = dict(changed=False, path=path, selector=params["selector"], domain=domain, dns_name=dns_name,
                   key_type=key_type, key_size=key_size, generated=action != KEEP)
@@ -456,6 +525,7 @@ def main():
             _write_key(path, private_key_pem(key), uid, gid, mode)
         except OSError as err:
             module.fail_json(msg="path: cannot write the key to %s: %s." % (path, err.strerror))
+        existing = key
         facts = _key_facts(key, params["testing"])
         result.update(facts, changed=True)
         after.update(facts)
@@ -467,6 +537,12 @@ def main():
         file_args = module.load_file_common_arguments(params, path=path)
         file_args["mode"] = mode
         result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"], diff)
+    if dkimpy_path is not None:
+        result["dkimpy_path"] = dkimpy_path
+        copy_changed = _ensure_dkimpy_copy(module, dkimpy_path, existing, action, uid, gid, mode, params)
+        before["dkimpy_copy"] = "up to date" if not copy_changed else "missing or different"
+        after["dkimpy_copy"] = "up to date"
+        result["changed"] = result["changed"] or copy_changed
     if "record" in result:
         result["record_strings"] = split_txt(result["record"])
     if result["key_type"] == "rsa" and result["key_size"] < RSA_RECOMMENDED_BITS:

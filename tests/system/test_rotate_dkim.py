@@ -1,9 +1,11 @@
-"""The rotate_dkim playbook on this host: keys and OpenDKIM tables in a temp dir, a loopback BIND as DNS.
+"""The rotate_dkim playbook on this host: keys and the signers' tables in a temp dir, a loopback BIND as DNS.
 
 One host signs two domains (RSA + Ed25519 dual signing, and a 1024-bit RSA key that the rotation
 replaces with a 2048-bit one). The walk takes every phase one run at a time with
 mailauth_dkim_rotation_stop_after, runs each finished phase again (changed=0), and checks what
-receivers see with dkimpy against the BIND. The Plesk case uses the Plesk test double.
+receivers see with dkimpy against the BIND. The signer is the Debian default, dkimpy-milter: its
+tables follow both algorithms' selectors through the rotation (OpenDKIM's SigningTable, the way back,
+follows the RSA ones). The Plesk case uses the Plesk test double.
 """
 import json
 import time
@@ -45,6 +47,8 @@ class Host(object):
         self.dir = tmp_path
         self.keys = tmp_path / "keys"
         self.tables = tmp_path / "tables"
+        self.dkimpy = tmp_path / "dkimpy"
+        self.dkimpy.mkdir()
         self.state = tmp_path / "state" / "dkim_rotation.json"
         self.keys.mkdir(mode=0o700)
         self.named = named
@@ -67,6 +71,7 @@ class Host(object):
         self.inventory.write_text(json.dumps({"all": {"hosts": {"localhost": host_vars}}}))
         # The dkim role's OS-family paths are role vars: only extra vars move them off /etc.
         self.extra = {"mailauth_dkim_tables_dir": str(self.tables), "mailauth_dkim_config": str(tmp_path / "opendkim.conf"),
+                      "mailauth_dkim_dkimpy_dir": str(self.dkimpy), "mailauth_dkim_signer": "dkimpy",
                       "mailauth_hosts": "all"}
 
     def play(self, text, check=False, extra_env=None, **extra):
@@ -116,8 +121,20 @@ class Host(object):
     def table(self, name):
         return (self.tables / name).read_text()
 
-    def key(self, domain, selector):
-        return self.keys / domain / ("%s.private" % selector)
+    def key(self, domain, selector, suffix=".private"):
+        return self.keys / domain / ("%s%s" % (selector, suffix))
+
+    def dkimpy_signs(self, domain):
+        """{type: selector} dkimpy-milter signs the domain with, from its key tables."""
+        found = {}
+        for key_type, name in (("rsa", "KeyTable"), ("ed25519", "KeyTableEd25519")):
+            for line in (self.dkimpy / name).read_text().splitlines():
+                if line.startswith(domain + " "):
+                    selector, path = line.split()[1].split(":")[1:]
+                    if path != "/dev/null":
+                        assert path == str(self.key(domain, selector, ".dkimpy" if key_type == "ed25519" else ".private"))
+                        found[key_type] = selector
+        return found
 
 
 @pytest.fixture
@@ -136,11 +153,14 @@ def dnsfunc(named):
     return lookup
 
 
-def verifies(named, host, domain, selector):
-    """Whether a receiver verifies mail signed with this key, looking the key up at the BIND."""
+def verifies(named, host, domain, selector, key_type="rsa"):
+    """Whether a receiver verifies mail signed with this key, looking the key up at the BIND. Ed25519
+    signs with the raw seed dkimpy-milter reads, so this proves the seed matches the published key."""
     message = MESSAGE % (domain.encode(), domain.encode())
-    signature = dkim.sign(message, selector.encode(), domain.encode(), host.key(domain, selector).read_bytes(),
-                          include_headers=[b"from", b"to", b"subject"])
+    private = host.key(domain, selector, ".dkimpy" if key_type == "ed25519" else ".private").read_bytes()
+    signature = dkim.sign(message, selector.encode(), domain.encode(), private,
+                          include_headers=[b"from", b"to", b"subject"],
+                          signature_algorithm=b"ed25519-sha256" if key_type == "ed25519" else b"rsa-sha256")
     return dkim.verify(signature + message, dnsfunc=dnsfunc(named))
 
 
@@ -162,6 +182,8 @@ def keytable_selectors(host):
 def test_a_rotation_walks_every_phase_and_each_rerun_changes_nothing(host, named):
     host.harden()
     assert verifies(named, host, "example.test", "s1") and verifies(named, host, "example2.test", "k1")
+    assert verifies(named, host, "example.test", "e1", "ed25519")
+    assert host.dkimpy_signs("example.test") == {"rsa": "s1", "ed25519": "e1"}
     before = dict(((d, s), served(named, d, s)) for d, sels in OLD.items() for s in sels)
 
     # Check mode: what would start, and nothing touched.
@@ -189,7 +211,9 @@ def test_a_rotation_walks_every_phase_and_each_rerun_changes_nothing(host, named
     assert verifies(named, host, "example.test", new["example.test"][0])
     assert verifies(named, host, "example2.test", new["example2.test"][0])
     assert served(named, "example.test", new["example.test"][1])[0].startswith("v=DKIM1; k=ed25519; p=")
+    assert verifies(named, host, "example.test", new["example.test"][1], "ed25519")
     assert "*@example.test s1._domainkey.example.test" in signing_lines(host)
+    assert host.dkimpy_signs("example.test") == {"rsa": "s1", "ed25519": "e1"}
     assert host.rotate(mailauth_dkim_rotation_stop_after="published")[0] == 0
 
     # A second rotation while this one runs is refused, and changes nothing.
@@ -203,6 +227,9 @@ def test_a_rotation_walks_every_phase_and_each_rerun_changes_nothing(host, named
     assert signing_lines(host) == sorted(["*@example.test %s._domainkey.example.test" % new["example.test"][0],
                                           "*@example2.test %s._domainkey.example2.test" % new["example2.test"][0]])
     assert "e1._domainkey" not in host.table("SigningTable")
+    # dkimpy-milter signs with both new selectors: the Ed25519 one rotated too.
+    assert host.dkimpy_signs("example.test") == {"rsa": new["example.test"][0], "ed25519": new["example.test"][1]}
+    assert host.dkimpy_signs("example2.test") == {"rsa": new["example2.test"][0]}
     assert keytable_selectors(host) == sorted(new["example.test"] + new["example2.test"])
     assert all(served(named, d, s) == before[(d, s)] for d, sels in OLD.items() for s in sels)
     assert host.rotate(mailauth_dkim_rotation_stop_after="signing")[0] == 0
@@ -232,6 +259,8 @@ def test_a_rotation_walks_every_phase_and_each_rerun_changes_nothing(host, named
     changed, out = host.rotate()
     assert changed > 0
     assert not any(host.key(d, s).exists() for d, sels in OLD.items() for s in sels)
+    assert not host.key("example.test", "e1", ".dkimpy").exists()  # the old key's dkimpy copy goes with it
+    assert host.key("example.test", new["example.test"][1], ".dkimpy").exists()
     assert all(r["phase"] == "done" for r in host.rotations().values())
     assert "mailauth_domains names s1, which stands for %s now" % new["example.test"][0] in out
     assert "replace" not in out

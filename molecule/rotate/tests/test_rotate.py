@@ -2,9 +2,10 @@
 
 Runs on the controller (testinfra, podman connection) after side_effect took the rotation to its
 end and ran harden with the inventory still naming the old selector: both hosts hold the same new
-key and no old one, their tables name only the new selector, the lab DNS serves the new record
-and no longer the old one, mail each host's OpenDKIM signs verifies against the lab DNS with
-dkimpy, and one more harden run changes nothing.
+key and no old one, their tables (dkimpy-milter's, which signs, and OpenDKIM's, the way back) name
+only the new selector, the lab DNS serves the new record and no longer the old one, mail each
+host's dkimpy-milter signs verifies against the lab DNS with dkimpy, and one more harden run
+changes nothing.
 """
 import base64
 import email.utils
@@ -89,7 +90,9 @@ def test_the_tables_name_only_the_new_selector(host):
     assert "*@%s %s._domainkey.%s" % (DOMAIN, new, DOMAIN) in signing
     assert "%s._domainkey" % OLD not in signing and "%s._domainkey" % OLD not in keys
     assert "%s._domainkey.%s %s:%s:" % (new, DOMAIN, DOMAIN, new) in keys
-    assert host.service("opendkim").is_running
+    dkimpy = host.file("/etc/dkimpy-milter/KeyTable").content_string
+    assert "%s %s:%s:%s/%s.private" % (DOMAIN, DOMAIN, new, KEYS, new) in dkimpy and ":%s:" % OLD not in dkimpy
+    assert host.service("dkimpy-milter").is_running and not host.service("opendkim").is_running
 
 
 def test_the_lab_dns_serves_the_new_record_and_not_the_old(host, resolver):

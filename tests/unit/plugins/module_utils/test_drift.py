@@ -245,3 +245,30 @@ def test_long_lines_are_cut_in_the_text_table():
     item = dict(main_cf_item("mx1"), expected="x" * 300)
     line = _drift.build_report(["mx1"], {"mx1": [item]})["report_text"].splitlines()[2]
     assert len(line) == 160 and line.endswith("...")
+
+
+def test_dkimpy_milter_drift_tables_inbound_mark_and_the_old_signer():
+    """What the drift check reports on a dkimpy-milter host: a table line, the inbound mark, the old signer."""
+    tables = {"changed": True, "results": [
+        {"changed": False, "mailauth_dkim_dkimpy_table_file": {"name": "KeyTable"}},
+        {"changed": True, "diff": {
+            "before_header": "/etc/dkimpy-milter/KeyTableEd25519", "after_header": "dkimpy_table.j2",
+            "before": "a.test a.test:-:/dev/null\nmailauth.invalid mailauth.invalid:-:/dev/null\n",
+            "after": "a.test a.test:e1:/etc/dkimkeys/a.test/e1.dkimpy\nmailauth.invalid mailauth.invalid:-:/dev/null\n"}}]}
+    inbound = {"changed": True, "diff": [{"before_header": "/etc/postfix/master.cf", "after_header": "/etc/postfix/master.cf",
+                                          "before": "", "after": "smtpd/pass/milter_macro_daemon_name = VERIFYING\n"}]}
+    milters = {"changed": True, "diff": [{"before_header": "/etc/postfix/main.cf", "after_header": "/etc/postfix/main.cf",
+                                          "before": "smtpd_milters = inet:127.0.0.1:8891, inet:127.0.0.1:8892\n",
+                                          "after": "smtpd_milters = inet:127.0.0.1:8892\n"}]}
+    service = {"changed": True, "name": "opendkim", "state": "stopped"}
+    items = _drift.items_from_results({"mailauth_result_dkim_dkimpy_tables": tables, "mailauth_result_dkim_inbound": inbound,
+                                       "mailauth_result_dkim_other_milter": milters,
+                                       "mailauth_result_dkim_other_service": service}, HOST)
+    found = sorted((i["component"], i["setting"], i["actual"], i["expected"]) for i in items)
+    assert found == [
+        ("dkim_dkimpy_tables", "/etc/dkimpy-milter/KeyTableEd25519:1", "a.test a.test:-:/dev/null",
+         "a.test a.test:e1:/etc/dkimkeys/a.test/e1.dkimpy"),
+        ("dkim_inbound", "smtpd/pass/milter_macro_daemon_name", None, "VERIFYING"),
+        ("dkim_other_milter", "smtpd_milters", "inet:127.0.0.1:8891, inet:127.0.0.1:8892", "inet:127.0.0.1:8892"),
+        ("dkim_other_service", "opendkim", None, "stopped"),
+    ]

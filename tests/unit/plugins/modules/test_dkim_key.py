@@ -325,3 +325,41 @@ def test_signer_user_is_trusted_without_changing_the_owner(run, keydir):
     assert not result.get("failed"), result["msg"]
     assert result["record"].startswith("v=DKIM1;") and os.stat(str(keydir)).st_uid == NOBODY
     assert run(path=str(path), signer_user="no-such-signer", check=True)["failed"]
+
+
+def test_dkimpy_copy_of_an_ed25519_key_is_its_raw_seed_and_follows_the_key(run, keydir):
+    import base64
+
+    import dkim
+
+    path, copy = keydir / "e1.private", keydir / "e1.dkimpy"
+    first = run(path=str(path), dkimpy_path=str(copy), type="ed25519", diff=True)
+    assert first["changed"] and first["dkimpy_path"] == str(copy)
+    seed = copy.read_bytes()
+    assert len(base64.b64decode(seed)) == 32 and mode_of(copy) == 0o600
+    # dkimpy signs with the copy, and the signature verifies against the record of the PEM key.
+    message = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: s\r\n\r\nbody\r\n"
+    signature = dkim.sign(message, b"s1", b"example.com", seed, signature_algorithm=b"ed25519-sha256")
+    assert dkim.verify(signature + message, dnsfunc=lambda name, timeout=5: first["record"].encode())
+    assert seed.decode() not in json.dumps(first)  # never in the result or the diff
+
+    assert not run(path=str(path), dkimpy_path=str(copy), type="ed25519")["changed"]
+    copy.write_bytes(b"stale")
+    assert run(path=str(path), dkimpy_path=str(copy), type="ed25519", check=True)["changed"]
+    assert copy.read_bytes() == b"stale"  # check mode writes nothing
+    assert run(path=str(path), dkimpy_path=str(copy), type="ed25519")["changed"]
+    assert copy.read_bytes() == seed
+    # A replaced key rewrites its copy.
+    run(path=str(path), dkimpy_path=str(copy), type="ed25519", regenerate="always")
+    assert copy.read_bytes() != seed
+
+
+@pytest.mark.parametrize("copy, words", [
+    ("relative.dkimpy", "not absolute"),
+    ("{dir}/s1.key", "the key file itself"),
+    ("{dir}/missing/s1.dkimpy", "does not exist"),
+])
+def test_dkimpy_path_is_refused_before_anything_is_written(run, keydir, copy, words):
+    result = run(path=str(keydir / "s1.key"), dkimpy_path=copy.format(dir=keydir))
+    assert result.get("failed") and result["msg"].startswith("dkimpy_path:") and words in result["msg"], result
+    assert not (keydir / "s1.key").exists()
