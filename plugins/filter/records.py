@@ -43,8 +43,13 @@ def spf_record(data, all=_DEFAULT):  # pylint: disable=redefined-builtin
         record = build_spf(mechanisms, all=all)
     except InputError as err:
         raise AnsibleFilterError(str(err))
-    for finding in validate_spf(record):
-        if finding.severity != "info":
+    findings = validate_spf(record)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        # The judgement dns_txt and mail_audit make of the same text: a record they refuse is not built.
+        raise AnsibleFilterError("spf.mechanisms: %s Fix: %s" % (" ".join(f.message for f in errors), errors[0].fix))
+    for finding in findings:
+        if finding.severity == "warning":
             Display().warning("spf_record: %s" % finding)
     return record
 

@@ -19,7 +19,7 @@ import ipaddress
 import re
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
-    dkim_dns_name, inspect_dkim_record, public_key_b64, require_cryptography, validate_selector)
+    dkim_dns_name, inspect_dkim_record, public_key_b64, require_cryptography, validate_dkim_record, validate_selector)
 from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc import (
     POLICIES, find_dmarc, parse_dmarc, report_auth_names, report_destinations, validate_dmarc)
 from ansible_collections.mailauth.hardening.plugins.module_utils._dnsbl import build_site, filter_matches, mask_dqs
@@ -36,6 +36,7 @@ CHECK_ORDER = (
     "dkim.missing", "dkim.syntax", "dkim.mismatch", "dkim.weak",
     "dmarc.missing", "dmarc.syntax", "dmarc.obsolete", "dmarc.policy", "dmarc.report_auth",
     "dnsbl.listed",
+    "dns.unreachable", "dns.cname_loop",
 )
 SPF_CHECKS = CHECK_ORDER[:6]
 DKIM_CHECKS = CHECK_ORDER[6:10]
@@ -43,7 +44,6 @@ DMARC_CHECKS = CHECK_ORDER[10:15]
 FAIL_ON = ("error", "warning", "never")
 SPF_ALL_VALUES = ("fail", "softfail", "neutral")
 ALL_TEXT = {"fail": "-all", "softfail": "~all", "neutral": "?all", "pass": "+all"}
-RSA_RECOMMENDED_BITS = 2048
 # Answers of Spamhaus (and others following it) that are not listings: 127.255.255.254 for a
 # query through a public or open resolver, 127.255.255.255 for excessive use.
 DNSBL_REFUSED = ("127.255.255.254", "127.255.255.255")
@@ -53,7 +53,6 @@ DNSBL_LISTED_NET = ipaddress.ip_network("127.0.0.0/8")
 STATUS_ORDER = ("skipped", "ok", "info", "warning", "error")
 
 _DMARC_RECORD_RE = re.compile(r"^[vV][ \t]*=[ \t]*DMARC1(;|[ \t]|$)")
-_RSA_TOO_SMALL_RE = re.compile(r"is a (\d+)-bit RSA key")
 _WHITESPACE_RE = re.compile(r"\s")
 _MAX_REDIRECTS = 10
 
@@ -172,9 +171,15 @@ class DomainAudit(object):
         self.domain = domain
         self.findings = []
         self.checked = set()
+        self.unread_groups = set()
 
     def ran(self, *checks):
-        self.checked.update(checks)
+        self.checked.update(c for c in checks if not c.startswith(tuple(self.unread_groups)))
+
+    def unread(self, group):
+        """A record of ``group`` ("spf.", ...) could not be read: its checks show as not run, not ok."""
+        self.unread_groups.add(group)
+        self.checked = set(c for c in self.checked if not c.startswith(group))
 
     def add(self, findings):
         for finding in findings if isinstance(findings, (list, tuple)) else [findings]:
@@ -188,14 +193,29 @@ def _why(err):
     return str(err).rstrip(". ")
 
 
-def _txt(lookup, name, check, audit):
-    """TXT values at ``name``, or None after adding a ``check`` error when the lookup failed."""
+def _txt(lookup, name, group, audit):
+    """TXT values at ``name``, or None after a ``dns.*`` error when the lookup failed.
+
+    A failed read is never a missing record: the record may be there. ``group`` ("spf.",
+    "dkim.", "dmarc.") is then shown as not checked, and the audit fails closed on the error.
+    """
     try:
-        return lookup(name, "TXT")
+        values = lookup(name, "TXT")
     except LookupFailure as err:
-        audit.add(Finding(check, "error", "%s; the record could not be read, so it is not checked further." % _why(err),
-                          "make every authoritative name server of the zone answer for %s." % name))
+        audit.unread(group)
+        if err.kind == "cname_loop":
+            audit.add(Finding("dns.cname_loop", "error", "%s; receivers get SERVFAIL and see no record there, so it "
+                              "is not checked further (and not counted as missing)." % _why(err),
+                              "point the CNAME at %s to a name that holds the record, or replace it by the record."
+                              % name))
+        else:
+            audit.add(Finding("dns.unreachable", "error", "%s; the record could not be read, so it is not checked "
+                              "(and not counted as missing)." % _why(err),
+                              "make every authoritative name server of the zone answer for %s (or check "
+                              "nameservers, nameserver_port and timeout)." % name))
         return None
+    audit.ran("dns.unreachable", "dns.cname_loop")
+    return values
 
 
 # ---------------------------------------------------------------- SPF
@@ -228,10 +248,10 @@ def _effective_all(domain, record, lookup):
 
 def audit_spf(audit, lookup, sending_ips=(), expected_all=None):
     domain = audit.domain
-    audit.ran("spf.missing", "spf.multiple")
-    values = _txt(lookup, domain, "spf.missing", audit)
+    values = _txt(lookup, domain, "spf.", audit)
     if values is None:
         return
+    audit.ran("spf.missing", "spf.multiple")
     text, missing = find_spf(values, domain)
     if text is None:
         audit.add(missing)
@@ -297,7 +317,7 @@ def audit_dkim(audit, lookup, selectors):
 
 def _check_selector(audit, lookup, selector, expected_key):
     name = dkim_dns_name(selector, audit.domain)
-    values = _txt(lookup, name, "dkim.missing", audit)
+    values = _txt(lookup, name, "dkim.", audit)
     if values is None:
         return
     if not values:
@@ -308,33 +328,16 @@ def _check_selector(audit, lookup, selector, expected_key):
         audit.add(Finding("dkim.syntax", "error", "%d TXT records at %s; verifiers may pick any of them."
                           % (len(values), name), "keep exactly one key record at %s." % name))
         return
+    findings = validate_dkim_record(values[0], where=name)
+    audit.add(findings)
     try:
         record = inspect_dkim_record(values[0])
-    except InputError as err:
-        too_small = _RSA_TOO_SMALL_RE.search(err.problem or "")
-        if err.field == "p" and too_small:
-            audit.add(Finding("dkim.weak", "error", "%s: the RSA key has %s bits; verifiers reject keys under 1024 "
-                              "bits (RFC 8301)." % (name, too_small.group(1)),
-                              "generate a %d-bit key under a new selector and rotate to it." % RSA_RECOMMENDED_BITS))
-        else:
-            audit.add(Finding("dkim.syntax", "error", "%s: %s" % (name, err), err.fix))
-        return
-    if record.whitespace_in_p:
-        audit.add(Finding("dkim.syntax", "error", "%s: p= contains whitespace, the usual sign of a broken copy "
-                          "(two strings pasted with a blank, a wrapped key)." % name,
-                          "publish the base64 key as one unbroken value (the collection splits it into TXT "
-                          "strings for you)."))
+    except InputError:
+        return  # named by validate_dkim_record
     if record.revoked:
         audit.add(Finding("dkim.missing", "error", "%s is revoked (empty p=); mail signed with it fails." % name,
                           "sign with a published selector, or publish the key again."))
         return
-    if record.testing:
-        audit.add(Finding("dkim.syntax", "info", "%s has t=y: receivers treat the domain as testing DKIM." % name,
-                          "remove t=y once signatures verify."))
-    if record.key_type == "rsa" and record.bits < RSA_RECOMMENDED_BITS:
-        audit.add(Finding("dkim.weak", "warning", "%s holds a %d-bit RSA key; RFC 8301 says at least %d."
-                          % (name, record.bits, RSA_RECOMMENDED_BITS),
-                          "rotate to a %d-bit key under a new selector." % RSA_RECOMMENDED_BITS))
     if expected_key is not None and record.public_key != expected_key:
         audit.add(Finding("dkim.mismatch", "error", "the key published at %s is not the key the host signs with; "
                           "signatures fail." % name,
@@ -346,10 +349,10 @@ def _check_selector(audit, lookup, selector, expected_key):
 
 def audit_dmarc(audit, lookup, expected_policy=None):
     domain = audit.domain
-    audit.ran("dmarc.missing")
-    values = _txt(lookup, "_dmarc." + domain, "dmarc.missing", audit)
+    values = _txt(lookup, "_dmarc." + domain, "dmarc.", audit)
     if values is None:
         return
+    audit.ran("dmarc.missing")
     text, missing = find_dmarc(values, domain)
     audit.ran("dmarc.syntax")
     if text is None:

@@ -15,7 +15,9 @@ from html import escape
 from ansible_collections.mailauth.hardening.plugins.module_utils import _dmarc_readiness_report
 from ansible_collections.mailauth.hardening.plugins.module_utils._audit import CHECK_ORDER
 
-GROUPS = (("SPF", "spf."), ("DKIM", "dkim."), ("DMARC", "dmarc."), ("DNSBL", "dnsbl."))
+GROUPS = (("SPF", "spf."), ("DKIM", "dkim."), ("DMARC", "dmarc."), ("DNSBL", "dnsbl."), ("DNS", "dns."))
+# Shown only when DNS could not be read for some domain: otherwise a column of "ok" says nothing.
+ON_FAILURE_ONLY = ("dns.",)
 CELL = {  # status -> (css class, symbol, words)
     "ok": ("ok", "\u2713", "passed"),
     "info": ("ok", "i", "passed, with a note"),
@@ -48,6 +50,14 @@ table.grid{border-collapse:collapse;margin-top:12px}
 .clean{color:#1b5e20;font-weight:600}
 code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px}
 """
+
+
+def shown_groups(summary):
+    """GROUPS without those in ON_FAILURE_ONLY that every domain passed (or skipped)."""
+    def failed(prefix):
+        return any(status in ("warning", "error") for cells in summary["grid"].values()
+                   for check, status in cells.items() if check.startswith(prefix))
+    return [(name, prefix) for name, prefix in GROUPS if prefix not in ON_FAILURE_ONLY or failed(prefix)]
 
 
 def render_json(result):
@@ -109,16 +119,18 @@ def render_html(result, title="Mail authentication audit", generated=None):
 
 
 def _grid(summary):
+    groups = shown_groups(summary)
+    checks = [c for c in summary["checks"] if c.startswith(tuple(prefix for _name, prefix in groups))]
     rows = ['<table class="grid"><thead><tr class="grp"><th class="dom" rowspan="2">domain</th>']
-    for name, prefix in GROUPS:
-        span = sum(1 for c in summary["checks"] if c.startswith(prefix))
+    for name, prefix in groups:
+        span = sum(1 for c in checks if c.startswith(prefix))
         rows.append('<th colspan="%d">%s</th>' % (span, name))
     rows.append("</tr><tr>")
-    rows.extend("<th>%s</th>" % escape(_short(check)) for check in summary["checks"])
+    rows.extend("<th>%s</th>" % escape(_short(check)) for check in checks)
     rows.append("</tr></thead><tbody>")
     for domain in sorted(summary["grid"]):
         rows.append('<tr><td class="dom">%s</td>' % escape(domain))
-        for check in summary["checks"]:
+        for check in checks:
             css, symbol, words = CELL[summary["grid"][domain][check]]
             rows.append('<td class="%s" title="%s: %s">%s</td>' % (css, escape(check), words, symbol))
         rows.append("</tr>")
@@ -136,12 +148,13 @@ def _finding_html(finding):
 def render_text(result, width=100):
     """A short table (one row per domain, one column per record kind) and the errors and warnings."""
     grid = result["summary"]["grid"]
+    groups = shown_groups(result["summary"])
     domains = sorted(grid)
     name_width = max([len("domain")] + [len(d) for d in domains])
-    lines = [("%-*s  %s" % (name_width, "domain", "  ".join("%-6s" % name for name, _prefix in GROUPS))).rstrip()]
+    lines = [("%-*s  %s" % (name_width, "domain", "  ".join("%-6s" % name for name, _prefix in groups))).rstrip()]
     for domain in domains:
         cells = []
-        for _name, prefix in GROUPS:
+        for _name, prefix in groups:
             statuses = [s for check, s in grid[domain].items() if check.startswith(prefix)]
             ran = [s for s in statuses if s != "skipped"]
             worst = max(ran, key=("ok", "info", "warning", "error").index) if ran else "skipped"

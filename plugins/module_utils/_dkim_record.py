@@ -27,6 +27,7 @@ import re
 import traceback
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._findings import Finding
 from ansible_collections.mailauth.hardening.plugins.module_utils._txt import join_txt, normalise_txt
 
 try:
@@ -394,3 +395,45 @@ def inspect_dkim_record(text, strict=False):
         public_key_b64=value, revoked=not value, testing="y" in flags,
         strict_subdomains="s" in flags, hash_algorithms=hash_algorithms,
         service_types=service_types, whitespace_in_p=whitespace_in_p, warnings=warnings)
+
+
+# --- validation ------------------------------------------------------------------------
+
+_RSA_TOO_SMALL = re.compile(r"is a (\d+)-bit RSA key")
+_SHOWN_ELSEWHERE = ("p= contains whitespace", "p= is a ")  # warnings the findings below state themselves
+
+
+def validate_dkim_record(text, where=None):
+    """Findings about one key record's text, without DNS: what mail_audit reports and dns_txt refuses.
+
+    ``where`` (the record's name) starts each message. An empty ``p=`` (a revoked selector) is no
+    finding here: publishing one is how a selector is retired; the audit judges it for signing.
+    """
+    prefix = "%s: " % where if where else ""
+    try:
+        record = inspect_dkim_record(text)
+    except InputError as err:
+        too_small = _RSA_TOO_SMALL.search(err.problem or "")
+        if err.field == "p" and too_small:
+            return [Finding("dkim.weak", "error", "%sthe RSA key has %s bits; verifiers reject keys under %d bits "
+                            "(RFC 8301)." % (prefix, too_small.group(1), RSA_MIN_BITS),
+                            "generate a %d-bit key under a new selector and rotate to it." % RSA_RECOMMENDED_BITS)]
+        return [Finding("dkim.syntax", "error", "%s%s" % (prefix, err), err.fix)]
+    findings = []
+    if record.whitespace_in_p:
+        findings.append(Finding("dkim.syntax", "error", "%sp= contains whitespace, the usual sign of a broken copy "
+                                "(two strings pasted with a blank, a wrapped key)." % prefix,
+                                "publish the base64 key as one unbroken value (the collection splits it into TXT "
+                                "strings for you)."))
+    if record.testing:
+        findings.append(Finding("dkim.syntax", "info", "%st=y: receivers treat the domain as testing DKIM." % prefix,
+                                "remove t=y once signatures verify."))
+    if record.key_type == "rsa" and record.bits is not None and record.bits < RSA_RECOMMENDED_BITS:
+        findings.append(Finding("dkim.weak", "warning", "%sthe RSA key has %d bits; RFC 8301 says at least %d."
+                                % (prefix, record.bits, RSA_RECOMMENDED_BITS),
+                                "rotate to a %d-bit key under a new selector." % RSA_RECOMMENDED_BITS))
+    for warning in record.warnings:
+        if not warning.startswith(_SHOWN_ELSEWHERE) or "verifiers need only" in warning:
+            findings.append(Finding("dkim.syntax", "warning", prefix + warning, "publish the record as the collection "
+                                    "builds it (the dkim_record filter)."))
+    return findings

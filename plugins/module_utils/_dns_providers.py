@@ -6,7 +6,9 @@
 A provider serves one zone and does two things:
 
 - ``read(name)`` returns the TXT values at an absolute name, each joined from
-  its character-strings, in the order the back end lists them;
+  its character-strings, in the order the back end lists them; it raises
+  NameConflict when the name holds a CNAME (or lies below a delegation), since
+  a TXT written there would be ignored or never served;
 - ``apply(changes)`` applies ``_txt_changes.plan_changes()`` output for names
   it has read, and returns what it applied as a list of
   ``{"name", "action": "add"|"remove", "value"}``.
@@ -27,11 +29,32 @@ BUILTIN = ("rfc2136", "plesk")
 
 
 class ProviderError(Exception):
-    """A back end failed; the message names the server and the cause, never a secret."""
+    """A back end failed; the message names the server and the cause, never a secret.
 
-    def __init__(self, message, applied=None):
+    ``kind`` says what failed (a _dns_query.failure_kind() or an rcode such as REFUSED) so a
+    back end can add the fix that names its own options; ``value`` is the TXT value a change
+    failed on, so the module can name the record it came from.
+    """
+
+    def __init__(self, message, applied=None, kind=None, value=None):
         super().__init__(message)
         self.applied = list(applied or [])
+        self.kind = kind
+        self.value = value
+
+
+class NameConflict(ProviderError):
+    """A name that cannot hold a TXT value of its own: it holds a CNAME (``kind`` cname, ``target``
+    its target), or lies below a delegation in the zone (``kind`` delegation, ``target`` the cut,
+    ``servers`` its NS names). Raised by ``read``; the publish step refuses the record."""
+
+    def __init__(self, name, kind, target, servers=None):
+        what = "holds a CNAME to %s" % target if kind == "cname" else "is below the delegation %s" % target
+        self.description = "%s %s" % (name, what)
+        super().__init__(self.description + ".", kind=kind)
+        self.name = name
+        self.target = target
+        self.servers = servers
 
 
 def parse_server(text, default_port, field):

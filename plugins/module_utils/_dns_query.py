@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import socket
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError, parse_server
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import (
+    NameConflict, ProviderError, parse_server)
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import MissingLibrary
+from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import seconds_text
 from ansible_collections.mailauth.hardening.plugins.module_utils._txt import join_txt
 
 try:
@@ -49,27 +51,41 @@ def require_dnspython():
         raise MissingLibrary("dnspython")
 
 
-def describe_failure(exc, timeout):
-    """A DNS or socket failure in words; never includes key material."""
-    if isinstance(exc, dns.tsig.PeerBadSignature):
-        return "BADSIG: the server rejected the TSIG signature (wrong key_secret or key_algorithm)"
-    if isinstance(exc, dns.tsig.PeerBadKey):
-        return "BADKEY: the server does not know the TSIG key name (key_name)"
-    if isinstance(exc, dns.tsig.PeerBadTime):
-        return "BADTIME: the server's clock and this machine's clock differ too much"
-    if isinstance(exc, dns.tsig.PeerError):
-        return "the server reported a TSIG error (%s)" % type(exc).__name__
-    if isinstance(exc, (dns.tsig.BadSignature, dns.tsig.BadKey)):
+def failure_kind(exc):
+    """What went wrong, as a key callers map to their own fix: badsig, badkey, badtime, tsig,
+    timeout, refused, network, closed or other."""
+    kinds = ((dns.tsig.PeerBadSignature, "badsig"), (dns.tsig.PeerBadKey, "badkey"), (dns.tsig.PeerBadTime, "badtime"),
+             (dns.tsig.PeerError, "tsig"), (dns.tsig.BadSignature, "badsig"), (dns.tsig.BadKey, "badsig"),
+             (dns.exception.Timeout, "timeout"), (ConnectionRefusedError, "refused"), (OSError, "network"),
+             (EOFError, "closed"))
+    return next((kind for cls, kind in kinds if isinstance(exc, cls)), "other")
+
+
+def describe_failure(exc, timeout, message=None):
+    """A DNS or socket failure in words; never includes key material.
+
+    ``message`` is the request that failed: a TSIG failure names its key and algorithm, since a
+    server that has the key under another algorithm answers BADKEY as for an unknown name.
+    """
+    kind = failure_kind(exc)
+    key = getattr(message, "keyname", None)
+    algorithm = getattr(message, "keyalgorithm", None)
+    used = "key %s with algorithm %s" % (key.to_text(omit_final_dot=True), algorithm.to_text(omit_final_dot=True)) \
+        if key is not None and algorithm is not None else "the key"
+    texts = {
+        "badsig": "BADSIG: the TSIG signature made with %s does not verify (wrong key_secret or key_algorithm)" % used,
+        "badkey": "BADKEY: the server has no TSIG %s (key_name and key_algorithm must both match the server's "
+                  "key statement; a key known under another algorithm is unknown too)" % used,
+        "badtime": "BADTIME: the server's clock and this machine's clock differ too much",
+        "tsig": "the server reported a TSIG error (%s)" % type(exc).__name__,
+        "timeout": "no answer within %s s (server down, firewalled, or wrong port)" % seconds_text(timeout),
+        "refused": "connection refused (nothing listens on that port)",
+        "network": "network error: %s" % (getattr(exc, "strerror", None) or type(exc).__name__),
+        "closed": "the server closed the connection",
+    }
+    if kind == "badsig" and not isinstance(exc, dns.tsig.PeerError):
         return "the reply's TSIG signature does not verify (check key_secret and key_algorithm)"
-    if isinstance(exc, dns.exception.Timeout):
-        return "no answer within %s s (server down, firewalled, or wrong port)" % timeout
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused (nothing listens on that port)"
-    if isinstance(exc, OSError):
-        return "network error: %s" % (exc.strerror or type(exc).__name__)
-    if isinstance(exc, EOFError):
-        return "the server closed the connection"
-    return "%s: %s" % (type(exc).__name__, exc)
+    return texts.get(kind) or "%s: %s" % (type(exc).__name__, exc)
 
 
 def describe_rcode(rcode_text):
@@ -99,7 +115,8 @@ def send(message, host, port, timeout, tcp=True, what="request"):
         reply, _used_tcp = dns.query.udp_with_fallback(message, host, port=port, timeout=timeout)
         return reply
     except Exception as exc:  # noqa: BLE001 - every failure is reported by name below
-        raise ProviderError("DNS server %s, %s: %s." % (where, what, describe_failure(exc, timeout)))
+        raise ProviderError("DNS server %s, %s: %s." % (where, what, describe_failure(exc, timeout, message)),
+                            kind=failure_kind(exc))
 
 
 def txt_at(reply, name):
@@ -111,8 +128,26 @@ def txt_at(reply, name):
     return [], None
 
 
-def query_txt(host, port, name, timeout, tcp=False, keyring=None, keyname=None, keyalgorithm=None):
-    """Ask host:port for the TXT values at ``name`` without recursion: ([(joined, rdata)], ttl)."""
+def name_conflict(reply, name):
+    """NameConflict when an authoritative reply shows that ``name`` can hold no TXT of its own:
+    it holds a CNAME (RFC 1034 3.6.2), or it lies below a delegation (a referral)."""
+    qname = dns.name.from_text(name)
+    for rrset in reply.answer:
+        if rrset.name == qname and rrset.rdtype == dns.rdatatype.CNAME:
+            raise NameConflict(name, "cname", rrset[0].target.to_text())
+    if not reply.flags & dns.flags.AA and not reply.answer:
+        cuts = [rrset for rrset in reply.authority if rrset.rdtype == dns.rdatatype.NS]
+        if cuts:
+            raise NameConflict(name, "delegation", cuts[0].name.to_text(),
+                               ", ".join(sorted(rdata.target.to_text() for rdata in cuts[0])))
+
+
+def query_txt(host, port, name, timeout, tcp=False, keyring=None, keyname=None, keyalgorithm=None, conflicts=False):
+    """Ask host:port for the TXT values at ``name`` without recursion: ([(joined, rdata)], ttl).
+
+    With ``conflicts`` the reply is first checked with ``name_conflict`` (a name whose TXT cannot
+    be written there); a CNAME loop's SERVFAIL is then reported as the CNAME it starts with.
+    """
     require_dnspython()
     message = dns.message.make_query(name, "TXT")
     message.flags &= ~dns.flags.RD
@@ -120,10 +155,13 @@ def query_txt(host, port, name, timeout, tcp=False, keyring=None, keyname=None, 
         message.use_tsig(keyring, keyname=keyname, algorithm=keyalgorithm)
     reply = send(message, host, port, timeout, tcp=tcp, what="reading TXT at %s" % name)
     rcode = dns.rcode.to_text(reply.rcode())
+    if conflicts:
+        name_conflict(reply, name)
     if rcode == "NXDOMAIN":
         return [], None
     if rcode != "NOERROR":
-        raise ProviderError("DNS server %s, reading TXT at %s: %s." % (endpoint_text(host, port), name, describe_rcode(rcode)))
+        raise ProviderError("DNS server %s, reading TXT at %s: %s." % (endpoint_text(host, port), name, describe_rcode(rcode)),
+                            kind=rcode)
     return txt_at(reply, name)
 
 
@@ -154,14 +192,17 @@ def zone_for_name(name, params, resolver=None):
     try:
         return dns.resolver.zone_for_name(name, resolver=resolver, lifetime=resolver.lifetime).to_text().lower()
     except Exception as exc:  # noqa: BLE001 - reported by name
-        raise ProviderError("finding the zone of %s through %s: %s." % (name, resolver_text(resolver), _resolver_failure(exc, resolver)))
+        raise ProviderError("finding the zone of %s through %s: %s." % (name, resolver_text(resolver), resolver_failure(exc, resolver)))
 
 
-def _resolver_failure(exc, resolver):
+def resolver_failure(exc, resolver):
+    """A dnspython resolver's failure in words (seconds rounded)."""
     if isinstance(exc, dns.resolver.NoNameservers):
         return "no server gave a usable answer (%s)" % exc
     if isinstance(exc, dns.resolver.NoRootSOA):
         return "no zone found up to the root"
+    if isinstance(exc, dns.resolver.NXDOMAIN):
+        return "the name does not exist"
     if isinstance(exc, dns.resolver.LifetimeTimeout):
-        return "no answer within %s s" % resolver.lifetime
+        return "no answer within %s s" % seconds_text(resolver.lifetime)
     return describe_failure(exc, resolver.lifetime)

@@ -14,7 +14,8 @@ import time
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError, parse_server
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns_query import (
-    address_of, endpoint_text, query_txt, require_dnspython, resolver_text)
+    address_of, endpoint_text, query_txt, require_dnspython, resolver_failure, resolver_text)
+from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import seconds_text
 
 try:
     import dns.exception
@@ -63,8 +64,9 @@ def authoritative_servers(zone, resolver, port):
     try:
         targets = sorted(set(rdata.target.to_text() for rdata in resolver.resolve(zone, "NS")))
     except dns.exception.DNSException as exc:
-        raise ProviderError("finding the name servers of %s through %s: %s (give wait_servers to name them)."
-                            % (zone, resolver_text(resolver), exc))
+        raise ProviderError("finding the name servers of %s through %s: %s. Fix: check nameservers, or give "
+                            "wait_servers to name the servers." % (zone, resolver_text(resolver),
+                                                                   resolver_failure(exc, resolver)))
     servers = []
     for target in targets:
         addresses = []
@@ -74,10 +76,11 @@ def authoritative_servers(zone, resolver, port):
             except (dns.resolver.NoAnswer, dns.resolver.NXDOMAIN):
                 continue
             except dns.exception.DNSException as exc:
-                raise ProviderError("finding the address of name server %s through %s: %s."
-                                    % (target, resolver_text(resolver), exc))
+                raise ProviderError("finding the address of name server %s through %s: %s. Fix: check nameservers, "
+                                    "or give wait_servers." % (target, resolver_text(resolver),
+                                                               resolver_failure(exc, resolver)))
         if not addresses:
-            raise ProviderError("name server %s of %s has no address through %s (give wait_servers)."
+            raise ProviderError("name server %s of %s has no address through %s. Fix: give wait_servers."
                                 % (target, zone, resolver_text(resolver)))
         servers += [Server(target, address, port) for address in addresses]
     return servers
@@ -117,7 +120,9 @@ def wait_until_served(servers, expect, timeout, interval=2.0, lag=lag_at, clock=
         if not pending:
             return rounds
         if clock() >= deadline:
-            raise ProviderError("after %s s, %d of %d authoritative servers do not serve the wanted TXT values: %s."
-                                % (timeout, len(lagging), len(servers),
-                                   " | ".join("%s: %s" % (server, problem) for server, problem in lagging)))
+            raise ProviderError("after %s s, %d of %d authoritative servers do not serve the wanted TXT values: %s. "
+                                "Fix: make the lagging servers serve the zone (a secondary that does not transfer "
+                                "it, a wrong wait_servers or wait_port?), or raise wait_timeout."
+                                % (seconds_text(timeout), len(lagging), len(servers),
+                                   " | ".join("%s: %s" % (server, str(problem).rstrip(".")) for server, problem in lagging)))
         sleep(min(interval, max(deadline - clock(), 0)))

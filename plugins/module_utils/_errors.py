@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 class InputError(ValueError):
     """Raised before anything is changed when an input field is wrong."""
@@ -33,3 +35,23 @@ def kind_of(value):
 
 class MissingLibrary(Exception):
     """A Python library the chosen path needs is not installed (its name in args[0])."""
+
+
+def check_port(field, value):
+    """A port option (1-65535), refused as bad input naming ``field``; None passes (not given)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+        raise InputError(field, "%r is not a port number." % (value,), "give a port from 1 to 65535, e.g. 53.")
+    return value
+
+
+def check_seconds(field, value, allow_zero=False):
+    """A duration option in seconds: positive (or zero when allowed) and finite; None passes."""
+    if value is None:
+        return None
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if number is None or not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        raise InputError(field, "must be %s seconds, got %r." % ("zero or more" if allow_zero else "more than 0", value),
+                         "give a number of seconds such as %s." % ("0 or 300" if allow_zero else "5"))
+    return value

@@ -13,6 +13,8 @@ CHECKS = frozenset((
     "dkim.missing", "dkim.syntax", "dkim.mismatch", "dkim.weak",
     "dmarc.missing", "dmarc.syntax", "dmarc.obsolete", "dmarc.policy", "dmarc.report_auth",
     "dnsbl.listed",
+    # DNS that could not be read: never a missing record (the record may well be there).
+    "dns.unreachable", "dns.cname_loop",
 ))
 
 

@@ -31,7 +31,7 @@ OVERRIDES = dict((gate, "mailauth_gate_override_%s" % gate) for gate in GATES)
 # check_host() results that must never meet one of the domain's own sending addresses.
 SPF_TRIPPING_RESULTS = ("fail", "softfail", "permerror", "temperror")
 # Audit checks whose errors mean receivers would see SPF or DKIM fail.
-DMARC_BLOCKING_CHECKS = ("spf.", "dkim.")
+DMARC_BLOCKING_CHECKS = ("spf.", "dkim.", "dns.")  # dns.*: SPF or DKIM could not be read, so not known to pass
 _SHOWN_VALUE = 60
 
 

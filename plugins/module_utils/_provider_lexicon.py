@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import NameConflict, ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import MissingLibrary
 from ansible_collections.mailauth.hardening.plugins.module_utils._txt import normalise_txt, parse_txt, join_txt, quote_txt
 from ansible_collections.mailauth.hardening.plugins.module_utils._txt_changes import owned_tag
@@ -53,6 +53,11 @@ class Dialect(object):
     def delete(self, ops, name, row):
         ops.delete_record(identifier=row["id"], rtype="TXT", name=name)
 
+    def target(self, row):
+        """A CNAME row's target, absolute."""
+        target = row.get("content") or "?"
+        return target if target.endswith(".") else target + "."
+
 
 class PowerDnsDialect(Dialect):
     """PowerDNS stores TXT in presentation format: we send quoted, escaped, split strings.
@@ -75,6 +80,10 @@ class PowerDnsDialect(Dialect):
 
     def delete(self, ops, name, row):
         ops.delete_record(rtype="TXT", name=name, content=self.stored(row))
+
+    def target(self, row):
+        # lexicon appends the zone to a target outside it; the id keeps what PowerDNS stores.
+        return self.stored(row)
 
 
 class Route53Dialect(Dialect):
@@ -110,14 +119,22 @@ def scrub(text, secrets):
     return text
 
 
-def describe_api_failure(exc):
+def describe_api_failure(exc, unreachable_fix=None):
+    """The API's answer (status, URL without its query, body) and what to check in which option."""
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)
     if status is not None:
         url = (getattr(response, "url", "") or "").split("?", 1)[0]
         body = (getattr(response, "text", "") or "").strip().replace("\n", " ")[:300]
-        return "HTTP %s from %s: %s" % (status, url, body or getattr(response, "reason", ""))
-    return "%s: %s" % (type(exc).__name__, exc)
+        if status in (401, 403):
+            fix = "check the credentials in provider_options (the API token or key, and its rights on the zone)."
+        elif status == 404:
+            fix = "check zone (does the provider serve it?) and the API URL in provider_options."
+        else:
+            fix = "see the API's answer above."
+        return "HTTP %s from %s: %s. Fix: %s" % (status, url, (body or getattr(response, "reason", "")).rstrip("."), fix)
+    return "%s: %s. Fix: %s" % (type(exc).__name__, str(exc).rstrip("."), unreachable_fix or
+                                "check the API address in provider_options and that this machine reaches it.")
 
 
 class LexiconProvider(object):
@@ -138,12 +155,16 @@ class LexiconProvider(object):
             with default_resolver(resolver):
                 self.client = Client(ConfigResolver().with_dict(self.config))
         except Exception as exc:  # noqa: BLE001 - lexicon raises many types; reported by name
-            raise ProviderError(self._message("setting up provider %s for zone %s" % (self.name, zone), exc))
+            raise ProviderError(self._message("setting up provider %s for zone %s" % (self.name, zone), exc,
+                                              "check zone (lexicon looks it up through nameservers, which must "
+                                              "answer for it) and provider_options."))
         self._ops = None
         self._rows = {}
+        self._doing = None  # the value a failing API call was about
 
-    def _message(self, what, exc):
-        return scrub("dns-lexicon %s, %s: %s." % (self.name, what, describe_api_failure(exc)), self.secrets)
+    def _message(self, what, exc, unreachable_fix=None):
+        return scrub("dns-lexicon %s, %s: %s" % (self.name, what, describe_api_failure(exc, unreachable_fix)),
+                     self.secrets)
 
     def _operations(self):
         if self._ops is None:
@@ -158,30 +179,34 @@ class LexiconProvider(object):
             self._ops = None
             self.client.__exit__(None, None, None)
 
-    def _list(self, name):
-        rows = self._operations().list_records("TXT", name)
+    def _list(self, name, rtype="TXT"):
+        rows = self._operations().list_records(rtype, name)
         out = []
         for row in rows:
             row_name = (row.get("name") or "").rstrip(".").lower()
             if not (row_name + ".").endswith(self.zone):
                 row_name = "%s.%s" % (row_name, self.zone.rstrip(".")) if row_name else self.zone.rstrip(".")
-            if row_name + "." == name and row.get("type", "TXT") == "TXT":
-                out.append((self.dialect.decode(row), row))
+            if row_name + "." == name and row.get("type", rtype) == rtype:
+                out.append((self.dialect.decode(row) if rtype == "TXT" else None, row))
         return out
 
     def read(self, name):
         try:
             self._rows[name] = self._list(name)
+            cnames = self._list(name, "CNAME")
         except ProviderError:
             raise
         except Exception as exc:  # noqa: BLE001
             raise ProviderError(self._message("listing TXT at %s" % name, exc))
+        if cnames:
+            raise NameConflict(name, "cname", self.dialect.target(cnames[0][1]))
         return [value for value, _row in self._rows[name]]
 
     def apply(self, changes):
         ops = self._operations()
         calls = []
         failure = None
+        self._doing = None
         try:
             for name, change in changes.items():
                 self._apply_name(ops, name, change, calls)
@@ -189,8 +214,8 @@ class LexiconProvider(object):
             failure = exc
         applied, verified = self._observe(changes, calls)
         if failure is not None:
-            raise ProviderError(self._message("changing TXT records", failure)
-                                + " Applied before the failure: %s." % _summary(applied), applied)
+            raise ProviderError(self._message("changing TXT records (at %r)" % self._doing, failure)
+                                + " Applied before the failure: %s." % _summary(applied), applied, value=self._doing)
         if not verified:
             raise ProviderError("dns-lexicon %s reported success but could not be checked afterwards." % self.name, applied)
         missing = [c for c in calls if c not in applied]
@@ -204,6 +229,7 @@ class LexiconProvider(object):
         self.config["ttl"] = ttl if ttl is not None else _current_ttl(self._rows[name])
         old = [(value, row) for value, row in self._rows[name] if value in change["remove"]]
         for value in change["add"]:
+            self._doing = value
             tag = owned_tag(value)
             pair = next((p for p in old if tag and owned_tag(p[0]) == tag), None) if self.dialect.update_in_place else None
             if pair:
@@ -215,6 +241,7 @@ class LexiconProvider(object):
                 ops.create_record("TXT", name, self.dialect.encode(value))
                 calls.append({"name": name, "action": "add", "value": value})
         for value, row in old:
+            self._doing = value
             self.dialect.delete(ops, name, row)
             entry = {"name": name, "action": "remove", "value": value}
             if entry not in calls:

@@ -13,7 +13,7 @@ The CLI is not atomic: ProviderError.applied lists what took effect before a fai
 
 from __future__ import annotations
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import NameConflict, ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 
 ALREADY_EXISTS = 2
@@ -63,6 +63,9 @@ class PleskProvider(object):
     def read(self, name):
         if self._info is None:
             self._load()
+        cnames = [value for owner, rtype, value in self._info if owner == name and rtype == "CNAME"]
+        if cnames:
+            raise NameConflict(name, "cname", cnames[0])
         return [value for owner, rtype, value in self._info if owner == name and rtype == "TXT"]
 
     def apply(self, changes):
@@ -85,7 +88,7 @@ class PleskProvider(object):
         raise ProviderError("plesk bin dns %s %s for %s failed (exit %d): %s. Applied before the failure: %s."
                             % (action, self.domain, name, rc, (err or out).strip()[:300],
                                "; ".join("%s %s %r" % (a["action"], a["name"], a["value"]) for a in applied) or "nothing"),
-                            applied)
+                            applied, value=value)
 
     def close(self):
         pass

@@ -15,7 +15,8 @@ from __future__ import annotations
 import base64
 import binascii
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError, parse_server
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import (
+    NameConflict, ProviderError, parse_server)
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns_query import (
     address_of, describe_rcode, endpoint_text, query_txt, require_dnspython, resolver_for, send,
     zone_for_name)
@@ -36,6 +37,23 @@ except ImportError:
     pass  # _dns_query.require_dnspython() reports it
 
 DEFAULT_TTL = 3600
+# What to do about each kind of failure (_dns_query.failure_kind() or the rcode), in this back end's options.
+FIXES = {
+    "timeout": "check server and port (is the primary up and reachable from here?), or raise timeout.",
+    "refused": "check server and port: nothing accepts DNS there.",
+    "network": "check server and port.",
+    "closed": "check server, port and protocol.",
+    "badsig": "check key_secret and key_algorithm against the server's key statement.",
+    "badkey": "check key_name and key_algorithm against the server's key statement (both must match).",
+    "badtime": "set this machine's and the server's clocks right (NTP).",
+    "REFUSED": "check zone and server (the zone's primary), and give key_name and key_secret of a key the zone's "
+               "allow-update or update-policy accepts.",
+    "NOTAUTH": "check zone and server (the zone's primary), and that the server accepts key_name.",
+    "NOTZONE": "check zone.",
+    "SERVFAIL": "see the server's log.",
+    "NXRRSET": "run the task again: it reads the records anew.",
+    "YXRRSET": "run the task again: it reads the records anew.",
+}
 ALGORITHMS = ("hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1", "hmac-md5",
               "hmac-sha256-128", "hmac-sha384-192", "hmac-sha512-256")
 
@@ -83,10 +101,23 @@ class Rfc2136Provider(object):
 
     def read(self, name):
         """Joined TXT values at ``name``, asked of the primary (signed when a key is given)."""
-        pairs, ttl = query_txt(self.host, self.port, name, self.timeout, tcp=self.tcp, keyring=self.keyring,
-                               keyname=self.keyname, keyalgorithm=self.keyalgorithm)
+        try:
+            pairs, ttl = query_txt(self.host, self.port, name, self.timeout, tcp=self.tcp, keyring=self.keyring,
+                                   keyname=self.keyname, keyalgorithm=self.keyalgorithm, conflicts=True)
+        except NameConflict:
+            raise
+        except ProviderError as exc:
+            raise self.with_fix(exc)
         self._read[name] = (pairs, ttl)
         return [joined for joined, _rdata in pairs]
+
+    def with_fix(self, exc, rcode=None):
+        """``exc`` with the fix for its kind, in this back end's options."""
+        kind = rcode or exc.kind
+        fix = FIXES.get(kind)
+        if kind == "REFUSED" and not self.keyring:
+            fix = "the request was sent unsigned: give key_name and key_secret (and check zone and server)."
+        return ProviderError("%s Fix: %s" % (exc, fix) if fix else str(exc), exc.applied, kind)
 
     def update_message(self, changes):
         """The one UPDATE for all ``changes``, with exact-RRset prerequisites; and what it applies."""
@@ -118,10 +149,14 @@ class Rfc2136Provider(object):
         if not changes:
             return []
         update, applied = self.update_message(changes)
-        reply = send(update, self.host, self.port, self.timeout, tcp=self.tcp, what="update of zone %s" % self.zone)
+        try:
+            reply = send(update, self.host, self.port, self.timeout, tcp=self.tcp, what="update of zone %s" % self.zone)
+        except ProviderError as exc:
+            raise self.with_fix(exc)
         rcode = dns.rcode.to_text(reply.rcode())
         if rcode != "NOERROR":
-            raise ProviderError("DNS server %s, update of zone %s: %s." % (self.where, self.zone, describe_rcode(rcode)))
+            raise self.with_fix(ProviderError("DNS server %s, update of zone %s: %s."
+                                              % (self.where, self.zone, describe_rcode(rcode))), rcode)
         return applied
 
     def close(self):

@@ -436,7 +436,8 @@ def validate_spf(text):
         seen.add(str(term).lower())
     direct = sum(1 for t in record.terms if t.costs_lookup and not (t.name == "redirect" and alls))
     if direct > MAX_LOOKUPS:
-        findings.append(Finding("spf.lookups", "error", "the record's own terms need %d DNS lookups; RFC 7208 allows %d."
+        findings.append(Finding("spf.lookups", "error", "the record's own terms need %d DNS lookups (counted from its "
+                                "text, without DNS; its includes add more); RFC 7208 allows %d."
                                 % (direct, MAX_LOOKUPS), "replace a, mx and include terms with ip4:/ip6: ranges."))
     size = len(text.encode("utf-8"))
     if size > RECOMMENDED_MAX_OCTETS:

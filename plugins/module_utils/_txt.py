@@ -22,7 +22,11 @@ def split_txt(value, limit=MAX_STRING_OCTETS):
     An empty value is one empty string (a TXT record always has one string).
     """
     if not isinstance(value, str):
-        raise InputError("value", "a TXT value must be text, got %s." % type(value).__name__)
+        # Name the kind, not the class: Ansible hands in its own lazy dict and list types.
+        kind = next((word for cls, word in ((bool, "a boolean"), (dict, "a mapping"), (list, "a list"),
+                                            (tuple, "a list"), (int, "a number"), (float, "a number"))
+                     if isinstance(value, cls)), type(value).__name__)
+        raise InputError("value", "a TXT value must be text, got %s." % kind, "pass one string (quote it in YAML).")
     data = value.encode("utf-8")
     if not data:
         return [""]

@@ -98,8 +98,12 @@ def absolute_name(name, zone, field):
 
 def check_value(value, field):
     """The value as a reader sees it (joined, quotes normalised); refuse what cannot be right."""
+    if value is None:
+        raise InputError(field, "is missing.", "give the TXT value, e.g. 'v=spf1 mx -all'.")
     if not isinstance(value, str):
-        raise InputError(field, "must be text, got %s." % type(value).__name__, "quote the value.")
+        # A list or mapping would be published as its Python text, a number or boolean as its digits or True.
+        raise InputError(field, "must be text, got %s %r." % (type(value).__name__, value),
+                         "give one string and quote it in YAML (a list is not joined for you).")
     joined = normalise_txt(value) if value.strip().startswith('"') else value
     if not joined.strip():
         raise InputError(field, "is empty.", "give the TXT value, e.g. 'v=spf1 mx -all'.")

@@ -16,6 +16,11 @@ description:
     O(state=present) it replaces every TXT value with the same tag there and never touches the
     other TXT values at that name (site verifications and the like). Any other value is only
     ensured present or absent, exactly. Tags match case-insensitively.
+  - A name that holds a CNAME (or lies below a delegation inside the zone) is refused before
+    anything is sent, naming the CNAME and its target, since a server ignores a TXT there (BIND logs
+    C(attempt to add non-CNAME alongside CNAME ignored)) or never serves it. After every change
+    the module reads the changed names back from the primary (the RFC 2136 server, the API or
+    Plesk) and fails, naming what is missing, when they do not show what was sent.
   - Values are compared as readers see them, after joining the record's character-strings; a
     value may be given as one long string or in quoted presentation format (C("a" "b")). Values
     over 255 octets are split as each provider needs.
@@ -61,9 +66,13 @@ options:
       value:
         description:
           - The TXT value, unsplit (for example V(v=spf1 mx -all)), or quoted character-strings.
+            Required.
+          - Text only. A list, mapping, number or boolean is refused (quote it in YAML), since it would
+            be published as its Python text.
           - Two values owning the same tag at one name are refused with O(state=present).
-        type: str
-        required: true
+          - With O(state=present), a value starting with C(v=spf1), C(v=DKIM1) or C(v=DMARC1) is
+            checked first, see O(validate).
+        type: raw
       ttl:
         description:
           - TTL for values this task adds at this name; overrides O(ttl).
@@ -86,6 +95,19 @@ options:
         the zone serves the wanted values and none of the removed ones. Skipped in check mode.
     type: bool
     default: false
+  validate:
+    description:
+      - With O(state=present), check each value with a known tag (C(v=spf1), C(v=DKIM1), C(v=DMARC1))
+        with the same record logic as the record filters and M(mailauth.hardening.mail_audit) before
+        anything is sent (also in check mode). An error refuses the task, naming C(records[N].value),
+        the problem and the fix; warnings are returned in RV(findings) and shown.
+      - SPF lookups are counted from the record's own terms, without DNS (more than 10 is an error);
+        what its includes add is counted by M(mailauth.hardening.mail_audit).
+      - A DMARC value at a C(*._report._dmarc.*) name is a report authorisation, so only its syntax is
+        checked.
+      - V(false) publishes the value anyway; its errors are then returned as findings.
+    type: bool
+    default: true
 attributes:
   check_mode:
     support: full
@@ -200,6 +222,15 @@ zones:
   type: list
   elements: str
   sample: [example.com.]
+findings:
+  description:
+    - What the record logic says about the values with a known tag (see O(validate)) beyond what
+      refuses them; with O(validate=false) their errors too. Each is also shown as a warning.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{field: "records[2].value", check: dmarc.obsolete, severity: warning,
+            message: "pct=50: RFC 9989 removed pct ...", fix: remove pct.}]
 served_by:
   description: The authoritative servers that were seen serving the result.
   returned: when O(wait=true) and not in check mode
@@ -235,14 +266,18 @@ def main():
     spec = dict(PROVIDER_ARGS)
     spec.update(RECORD_ARGS)
     spec.update(WAIT_ARGS)
-    spec.update(ttl=dict(type="int"), wait=dict(type="bool", default=False), domain=dict(type="str"))
+    spec.update(ttl=dict(type="int"), wait=dict(type="bool", default=False), domain=dict(type="str"),
+                validate=dict(type="bool", default=True))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
-    result = {"changed": False, "changes": {}, "applied": []}
+    result = {"changed": False, "changes": {}, "applied": [], "findings": []}
     with fail_json_on(module, TaskError, ProviderError, result=result):
         outcome = publish(params, module.check_mode, command_runner(module))
         result.update(changed=outcome["changed"], changes=outcome["changes"], applied=outcome["applied"],
-                      zones=outcome["zones"])
+                      zones=outcome["zones"], findings=outcome["findings"])
+        for finding in outcome["findings"]:
+            module.warn("%s: %s %s: %s Fix: %s" % (finding["field"], finding["severity"], finding["check"],
+                                                   finding["message"], finding["fix"]))
         if module._diff:
             result["diff"] = diff_of(outcome["plan"])
         if params["wait"] and not module.check_mode:

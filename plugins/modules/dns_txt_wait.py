@@ -37,9 +37,9 @@ options:
         type: str
         required: true
       value:
-        description: The TXT value, unsplit, or quoted character-strings.
-        type: str
-        required: true
+        description:
+          - The TXT value, unsplit, or quoted character-strings. Required; text only (quote it in YAML).
+        type: raw
       ttl:
         description: Ignored; accepted so the same list serves both modules.
         type: int
@@ -106,7 +106,7 @@ def main():
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     result = {"changed": False}
     with fail_json_on(module, ProviderError, result=result):
-        zones = wanted_by_zone(module.params)
+        zones = wanted_by_zone(module.params)  # checks options and records before asking any server
         result["zones"] = list(zones)
         if not module.check_mode:
             result["served_by"] = wait_for_servers(module.params, zones, {}, discovery_servers(module.params))

@@ -16,6 +16,10 @@ description:
     C(spf.missing), C(spf.multiple), C(spf.syntax), C(spf.lookups), C(spf.all), C(spf.sender),
     C(dkim.missing), C(dkim.syntax), C(dkim.mismatch), C(dkim.weak), C(dmarc.missing),
     C(dmarc.syntax), C(dmarc.obsolete), C(dmarc.policy), C(dmarc.report_auth) and C(dnsbl.listed).
+  - A record that cannot be read is never reported as missing. A name server that gives no usable
+    answer (time-out, refused, SERVFAIL) is C(dns.unreachable), a CNAME chain that leads back to
+    itself is C(dns.cname_loop). Both are errors (the audit cannot decide, so it fails closed), and
+    the record's checks show as not run.
   - Without O(nameservers) every authoritative server of each domain's zone is found through its NS
     records and asked in turn; a finding only some servers show names those servers, and names whose
     answers differ between servers are listed in RV(disagreements).
@@ -300,7 +304,7 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._audit_report i
 from ansible_collections.mailauth.hardening.plugins.module_utils._dnsbl import dqs_keys, mask_dqs
 from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_evidence import (
     EVIDENCE_OPTIONS, checked_params, params_evidence, readiness_stats)
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._errors import check_port, check_seconds
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import HAS_DNSPYTHON, dns_lookup
 from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, hide, require_library
 
@@ -320,11 +324,13 @@ class Views(object):
         self.groups = []  # {label: RecordingLookup} per set of servers compared with each other
         self.asked = {}
         if params["nameservers"]:
+            dns_lookup(params["nameservers"], timeout=self.timeout)  # refuses a bad entry, naming it
             explicit = [(ns, RecordingLookup(dns_lookup([ns], timeout=self.timeout))) for ns in params["nameservers"]]
             self.groups.append(dict(explicit))
             self.views_of = lambda domain: explicit
         else:
-            self.recursive = RecordingLookup(dns_lookup(params["resolvers"] or None, timeout=self.timeout))
+            self.recursive = RecordingLookup(dns_lookup(params["resolvers"] or None, timeout=self.timeout,
+                                                        field="resolvers"))
             self.zones = {}
             self.views_of = self._authoritative
 
@@ -407,8 +413,8 @@ def run_module():
     with fail_json_on(module):
         specs = [domain_spec(data, "domains[%d]" % index) for index, data in enumerate(params["domains"])]
         sites = dnsbl_sites(params["dnsbl_zones"], dqs_key=params["dqs_key"])
-        if not 0 < params["nameserver_port"] < 65536:
-            raise InputError("nameserver_port", "%d is not a port." % params["nameserver_port"], "use 1 to 65535.")
+        check_port("nameserver_port", params["nameserver_port"])
+        check_seconds("timeout", params["timeout"])
         views = Views(params)
         dmarc = checked_params(params) if params["dmarc_reports"] is not None else None
         result = run_audit(specs, views, sites, params["fail_on"])
@@ -423,7 +429,8 @@ def run_module():
         try:
             result["report_files"] = write_reports(params["report_dir"], result)
         except (IOError, OSError) as err:
-            module.fail_json(msg="report_dir: could not write the reports: %s" % err, **result)
+            module.fail_json(msg="report_dir: could not write the reports: %s. Fix: give a directory this user may "
+                                 "create and write." % err, **result)
     if params["fail_on"] != "never" and not result["ok"]:
         counts = result["summary"]["counts"]
         worst = [f for f in result["findings"] if f["severity"] == "error"] or \

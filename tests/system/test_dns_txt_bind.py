@@ -1,5 +1,10 @@
 """dns_txt and dns_txt_wait against a real BIND with TSIG, through ansible-playbook.
 
+Also what dns_txt checks before sending and after (issue 12, items 5 and 6): a broken value is
+refused and ``validate: false`` publishes it, warnings come back in ``findings``, a report
+authorisation is judged by its syntax only, ``absent`` at a CNAME has nothing to remove, and an
+update the server accepted without applying fails the read-back.
+
 A session `named -g` on 127.0.0.1 and a free port serves one updatable zone per test,
 so the tests do not depend on each other (tests/system/dns_servers.py).
 """
@@ -12,6 +17,7 @@ import dns.update
 import pytest
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns_txt_task import verify_served
 from ansible_collections.mailauth.hardening.plugins.module_utils._provider_rfc2136 import Rfc2136Provider
 from ansible_collections.mailauth.hardening.plugins.module_utils._txt_changes import plan_changes, wanted_records
 from dns_servers import free_port, run_named, served_txt, zone_text
@@ -32,7 +38,13 @@ ZONES = {
     "wait.test": [],
     "group.test": [],
     "input.test": ['@ IN TXT "%s"' % OLD_SPF],
+    "force.test": [],
+    "warn.test": [],
+    "reports.test": [],
+    "absent-cname.test": ["alias IN CNAME target", 'target IN TXT "v=spf1 -all"'],
+    "readback.test": [],
 }
+BROKEN_DMARC = "v=DMARC1; p=rejetc"
 
 
 @pytest.fixture(scope="session")
@@ -148,9 +160,9 @@ def _params(server):
             "key_secret": server.key_secret, "key_algorithm": server.key_algorithm}
 
 
-def _external_update(server, build):
+def _external_update(server, build, zone="race.test"):
     keyring = {dns.name.from_text(server.key_name): dns.tsig.Key(server.key_name, server.key_secret, server.key_algorithm)}
-    update = dns.update.UpdateMessage("race.test", keyring=keyring, keyname=server.key_name)
+    update = dns.update.UpdateMessage(zone, keyring=keyring, keyname=server.key_name)
     build(update)
     assert dns.query.tcp(update, server.host, port=server.port, timeout=5).rcode() == 0
 
@@ -230,3 +242,68 @@ def test_hmac_sha512_over_udp(tmp_path, run_playbook):
         assert served_txt(server, "sha512.test.")[0] == [SPF]
         rc, data, out = run_playbook(book)
         assert results(data)[0]["changed"] is False
+
+
+def test_validate_false_publishes_a_broken_value_and_returns_its_findings(named, run_playbook):
+    records = [{"name": "_dmarc", "value": BROKEN_DMARC}]
+    rc, data, out = run_playbook(playbook(task(named, "force.test", records)))
+    assert rc != 0
+    assert results(data)[0]["msg"].startswith("records[0].value: is not a working DMARC record")
+    assert served_txt(named, "_dmarc.force.test.")[0] == []
+
+    rc, data, out = run_playbook(playbook(task(named, "force.test", records, validate=False)))
+    assert rc == 0, out
+    result = results(data)[0]
+    assert result["changed"] is True
+    assert [(f["field"], f["check"], f["severity"]) for f in result["findings"]] == [
+        ("records[0].value", "dmarc.syntax", "error")]
+    assert "rejetc" in " ".join(result["warnings"])
+    assert served_txt(named, "_dmarc.force.test.")[0] == [BROKEN_DMARC]
+
+
+def test_warnings_are_returned_and_the_value_published(named, run_playbook):
+    value = "v=DMARC1; p=quarantine; pct=50; rua=mailto:agg@warn.test"
+    rc, data, out = run_playbook(playbook(task(named, "warn.test", [{"name": "_dmarc", "value": value}])), check=True)
+    assert rc == 0, out
+    assert [f["check"] for f in results(data)[0]["findings"]] == ["dmarc.obsolete"]
+    rc, data, out = run_playbook(playbook(task(named, "warn.test", [{"name": "_dmarc", "value": value}])))
+    assert rc == 0, out
+    result = results(data)[0]
+    assert [(f["field"], f["check"], f["severity"]) for f in result["findings"]] == [
+        ("records[0].value", "dmarc.obsolete", "warning")]
+    assert any("pct" in w for w in result["warnings"])
+    assert served_txt(named, "_dmarc.warn.test.")[0] == [value]
+
+
+def test_a_report_authorisation_is_judged_by_its_syntax_only(named, run_playbook):
+    records = [{"name": "client.example._report._dmarc", "value": "v=DMARC1"}]
+    rc, data, out = run_playbook(playbook(task(named, "reports.test", records)))
+    assert rc == 0, out
+    assert results(data)[0]["findings"] == []
+    assert served_txt(named, "client.example._report._dmarc.reports.test.")[0] == ["v=DMARC1"]
+
+
+def test_absent_at_a_cname_has_nothing_to_remove(named, run_playbook):
+    records = [{"name": "alias", "value": "v=spf1 -all"}]
+    rc, data, out = run_playbook(playbook(task(named, "absent-cname.test", records, state="absent")))
+    assert rc == 0, out
+    assert results(data)[0]["changed"] is False
+    assert served_txt(named, "target.absent-cname.test.")[0] == ["v=spf1 -all"]
+
+
+def test_an_update_the_server_did_not_apply_fails_the_read_back(named):
+    """A CNAME appears between the read and the update: BIND answers NOERROR and ignores the TXT."""
+    provider = Rfc2136Provider(_params(named), "readback.test.")
+    name = "late.readback.test."
+    wanted = wanted_records([{"name": name, "value": "v=spf1 mx -all"}], "readback.test")
+    changes = plan_changes({name: provider.read(name)}, wanted, "present")
+    _external_update(named, lambda u: u.add("late", 60, "CNAME", "elsewhere.example."), zone="readback.test")
+
+    applied = provider.apply(changes)  # NOERROR: the server accepted the update
+    assert applied == [{"name": name, "action": "add", "value": "v=spf1 mx -all"}]
+    with pytest.raises(ProviderError) as err:
+        verify_served(provider, changes, applied)
+    message = str(err.value)
+    assert "does not serve it" in message and "holds a CNAME to elsewhere.example." in message
+    assert "lacks 'v=spf1 mx -all'" in message and "Fix:" in message
+    assert err.value.applied == []  # nothing of it is in effect

@@ -73,3 +73,18 @@ def test_unknown_domain_fails_with_plesk_message(plesk_double, run_playbook):  #
     assert rc != 0
     msg = task_results(data)["msg"]
     assert "plesk bin dns --info nothere.test failed" in msg, msg
+
+
+def test_a_name_holding_a_cname_is_refused_before_any_change(plesk_double, run_playbook):  # noqa: F811
+    plesk_double.admin("add-domain", "example.test")
+    plesk_double.plesk("bin", "dns", "--add", "example.test", "-cname", "www", "-canonical", "web.example.net")
+    before = txt(plesk_double)
+    plesk_double.calls()
+    book = plesk_play({"zone": "example.test", "records": [{"name": "@", "value": SPF},
+                                                           {"name": "www", "value": "v=spf1 -all"}]})
+    rc, data, out = run_playbook(book, extra_env=plesk_double.env)
+    assert rc != 0
+    msg = task_results(data)["msg"]
+    assert msg.startswith("records[1].name: www.example.test. holds a CNAME to web.example.net.") and "Fix:" in msg, msg
+    assert plesk_double.changing_calls() == []
+    assert txt(plesk_double) == before

@@ -131,3 +131,16 @@ def test_txt_split():
     with pytest.raises(AnsibleFilterError) as err:
         txt_split(None)
     assert "value:" in str(err.value)
+
+
+def test_spf_record_refuses_what_dns_txt_and_the_audit_call_an_error(warnings):
+    with pytest.raises(AnsibleFilterError) as err:
+        spf_record({"mechanisms": ["include:i%d.example.net" % n for n in range(11)]})
+    assert str(err.value).startswith("spf.mechanisms: the record's own terms need 11 DNS lookups")
+    assert "Fix:" in str(err.value)
+
+
+def test_txt_split_names_the_kind_of_a_non_text_value():
+    with pytest.raises(AnsibleFilterError) as err:
+        txt_split({"a": 1})
+    assert "got a mapping" in str(err.value) and "Fix:" in str(err.value)

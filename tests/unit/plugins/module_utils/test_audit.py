@@ -233,8 +233,20 @@ def test_lookup_failure_is_a_finding_not_a_crash(rsa2048):
     lookup = static_lookup({(D, "TXT"): LookupFailure, ("_dmarc." + D, "TXT"): [GOOD_DMARC],
                             ("s1._domainkey." + D, "TXT"): ["v=DKIM1; k=rsa; p=" + rsa2048]})
     audit = _audit.audit_domain(_spec(rsa2048), lookup)
-    assert _checks(audit) == ["spf.missing"]
-    assert "could not be read" in audit.findings[0].message
+    # Not a missing record: the record may be there. The SPF checks show as not run, not as passed.
+    assert _checks(audit) == ["dns.unreachable"]
+    assert "could not be read" in audit.findings[0].message and "not counted as missing" in audit.findings[0].message
+    assert not any(check.startswith("spf.") for check in audit.checked)
+    assert "dmarc.missing" in audit.checked
+
+
+def test_a_cname_loop_is_its_own_finding(rsa2048):
+    loop = LookupFailure("_dmarc." + D, "TXT", "the CNAME chain loops: _dmarc.%s -> _dmarc.%s" % (D, D), kind="cname_loop")
+    lookup = static_lookup({(D, "TXT"): ["v=spf1 -all"], ("_dmarc." + D, "TXT"): loop,
+                            ("s1._domainkey." + D, "TXT"): ["v=DKIM1; k=rsa; p=" + rsa2048]})
+    audit = _audit.audit_domain(_spec(rsa2048), lookup)
+    assert "dns.cname_loop" in _checks(audit) and "dmarc.missing" not in _checks(audit)
+    assert not any(check.startswith("dmarc.") for check in audit.checked)
 
 
 @pytest.mark.parametrize("data, field", [

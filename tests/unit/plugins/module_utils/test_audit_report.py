@@ -38,7 +38,8 @@ def test_html_grid_has_a_cell_per_domain_and_check():
     html = _audit_report.render_html(result)
     for domain in ("ok.example", "bad.example"):
         row = re.search(r'<tr><td class="dom">%s</td>(.*?)</tr>' % re.escape(domain), html).group(1)
-        assert row.count("<td") == len(_audit.CHECK_ORDER)
+        # every check but the DNS ones, which show only when DNS could not be read
+        assert row.count("<td") == len([c for c in _audit.CHECK_ORDER if not c.startswith("dns.")])
     bad_row = re.search(r'<tr><td class="dom">bad.example</td>(.*?)</tr>', html).group(1)
     assert 'class="err" title="spf.sender: error"' in bad_row
     assert 'class="warn" title="spf.all: warning"' in bad_row
@@ -91,3 +92,15 @@ def test_the_dmarc_readiness_section_only_with_reports():
     assert "BLOCKS  bad.example: No aggregate report about bad.example ends in the last 14 days." in text
     assert "FIX     ok.example 203.0.113.5: Sign with DKIM as ok.example there" in text
     assert "1 report file(s) could not be read; see the HTML report." in text
+
+
+def test_dns_failures_get_a_column_of_their_own():
+    specs = [_audit.domain_spec({"name": "ok.example"}, "d"), _audit.domain_spec({"name": "down.example"}, "d")]
+    down = static_lookup({("down.example", "TXT"): TimeoutError, ("_dmarc.down.example", "TXT"): TimeoutError})
+    lookups = {"ok.example": static_lookup(GOOD), "down.example": down}
+    result = _audit.run_audit(specs, lambda domain: [("ns", lookups[domain])])
+    lines = _audit_report.render_text(result).splitlines()
+    assert lines[0].split() == ["domain", "SPF", "DKIM", "DMARC", "DNSBL", "DNS"]
+    assert lines[1].split() == ["down.example", "-", "-", "-", "-", "ERROR"]
+    assert lines[2].split() == ["ok.example", "ok", "-", "ok", "-", "ok"]
+    assert 'title="dns.unreachable: error"' in _audit_report.render_html(result)

@@ -12,6 +12,7 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record im
     inspect_dkim_record,
     parse_dkim_record,
     public_key_b64,
+    validate_dkim_record,
     validate_domain,
     validate_selector,
 )
@@ -292,3 +293,20 @@ def test_dns_name():
 ])
 def test_bad_names_are_refused(selector, domain, field):
     assert field_of(dkim_dns_name, selector, domain) == field
+
+
+# --- validate_dkim_record (what mail_audit reports and dns_txt refuses) -------------------
+
+def _checks(findings):
+    return [(f.check, f.severity) for f in findings]
+
+
+def test_validate_dkim_record(rsa_p, ed_p):
+    assert _checks(validate_dkim_record("v=DKIM1; k=ed25519; p=" + ed_p)) == []
+    assert _checks(validate_dkim_record("v=DKIM1; k=rsa; p=")) == []  # a revocation is a valid record
+    assert _checks(validate_dkim_record("v=DKIM1; k=rsa; p=%s %s" % (rsa_p[:50], rsa_p[50:]))) == [("dkim.syntax", "error")]
+    assert _checks(validate_dkim_record("k=rsa; p=" + public_key_b64(small_rsa_public_key()))) == [("dkim.weak", "error")]
+    assert _checks(validate_dkim_record("v=DKIM1; k=rsa; t=y; p=" + rsa_p)) == [("dkim.syntax", "info")]
+    assert _checks(validate_dkim_record("v=dkim1; p=" + rsa_p)) == [("dkim.syntax", "warning")]
+    [finding] = validate_dkim_record("v=DKIM1; k=dsa; p=" + rsa_p, where="s1._domainkey.example.com")
+    assert finding.message.startswith("s1._domainkey.example.com: k: unknown key type 'dsa'")

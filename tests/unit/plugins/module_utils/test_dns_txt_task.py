@@ -2,25 +2,33 @@
 import pytest
 
 from ansible_collections.mailauth.hardening.plugins.module_utils import _dns_txt_task as task
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import NameConflict, ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 
 
 class FakeProvider(object):
-    def __init__(self, zone, current, fail=False):
+    def __init__(self, zone, current, fail=False, cnames=(), ignores=False):
         self.zone = zone
         self.current = current
         self.fail = fail
+        self.cnames = cnames
+        self.ignores = ignores
         self.applied = None
         self.closed = False
 
     def read(self, name):
+        if name in self.cnames:
+            raise NameConflict(name, "cname", "target.example.")
         return list(self.current.get(name, []))
 
     def apply(self, changes):
         if self.fail:
-            raise ProviderError("DNS server 192.0.2.53:53, update of zone %s: REFUSED." % self.zone)
+            raise ProviderError("DNS server 192.0.2.53:53, update of zone %s: REFUSED." % self.zone, value="v=DMARC1; p=none")
         self.applied = changes
+        if self.ignores:  # accepted, not applied
+            return [{"name": n, "action": "add", "value": v} for n, c in changes.items() for v in c["add"]]
+        for name, change in changes.items():
+            self.current[name] = [v for v in self.current.get(name, []) if v not in change["remove"]] + change["add"]
         return [{"name": n, "action": "add", "value": v} for n, c in changes.items() for v in c["add"]]
 
     def close(self):
@@ -33,7 +41,8 @@ def providers(monkeypatch):
     zones = {"_dmarc.a.test.": "a.test.", "_dmarc.b.test.": "b.test.", "a.test.": "a.test."}
 
     def open_provider(params, zone, run_command=None):
-        made[zone] = FakeProvider(zone, {"a.test.": ["v=spf1 a ~all"]}, fail=zone in params.get("fail_zones", ()))
+        made[zone] = FakeProvider(zone, {"a.test.": ["v=spf1 a ~all"]}, fail=zone in params.get("fail_zones", ()),
+                                  cnames=params.get("cnames", ()), ignores=zone in params.get("ignoring_zones", ()))
         return made[zone]
 
     monkeypatch.setattr(task, "open_provider", open_provider)
@@ -68,6 +77,7 @@ def test_failure_in_the_second_zone_reports_the_first(providers):
     with pytest.raises(task.TaskError) as err:
         task.publish(params(fail_zones=("b.test.",)), check_mode=False)
     assert "REFUSED" in str(err.value)
+    assert str(err.value).startswith("records[1].value: ")  # the back end said which value failed
     assert [a["name"] for a in err.value.result["applied"]] == ["a.test.", "_dmarc.a.test."]
     assert err.value.result["changed"] is True
 
@@ -91,3 +101,41 @@ def test_the_domains_own_names_pass(providers):
     records = params()["records"][:2]
     result = task.publish(params(domain="a.test.", records=records), check_mode=False)
     assert result["zones"] == ["a.test."]
+
+
+def test_a_cname_in_any_zone_is_refused_before_anything_is_applied(providers):
+    with pytest.raises(InputError) as err:
+        task.publish(params(cnames=("_dmarc.b.test.",)), check_mode=False)
+    assert err.value.field == "records[2].name"
+    assert "holds a CNAME to target.example." in err.value.problem and "target.example." in err.value.fix
+    assert all(p.applied is None for p in providers.values()) and all(p.closed for p in providers.values())
+
+
+def test_absent_at_a_cname_has_nothing_to_remove(providers):
+    result = task.publish(params(cnames=("_dmarc.b.test.",), state="absent"), check_mode=False)
+    assert "_dmarc.b.test." not in result["changes"]
+
+
+def test_a_change_the_primary_does_not_serve_fails_naming_it(providers):
+    with pytest.raises(task.TaskError) as err:
+        task.publish(params(ignoring_zones=("b.test.",)), check_mode=False)
+    assert "does not serve it: _dmarc.b.test. lacks 'v=DMARC1; p=none'" in str(err.value)
+    assert [a["name"] for a in err.value.result["applied"]] == ["a.test.", "_dmarc.a.test."]
+
+
+def test_broken_values_are_refused_before_any_provider_is_opened(providers):
+    bad = params()
+    bad["records"][2]["value"] = "v=DMARC1; p=rejetc"
+    with pytest.raises(InputError) as err:
+        task.publish(bad, check_mode=True)
+    assert err.value.field == "records[2].value" and providers == {}
+
+
+@pytest.mark.parametrize("option, value", [
+    ("port", 99999), ("port", 0), ("wait_port", 70000), ("timeout", -1.0), ("timeout", 0), ("timeout", float("nan")),
+    ("wait_timeout", -5), ("wait_interval", -1.0), ("wait_interval", 0),
+])
+def test_numbers_out_of_range_are_bad_input_naming_the_option(providers, option, value):
+    with pytest.raises(InputError) as err:
+        task.publish(params(**{option: value}), check_mode=True)
+    assert err.value.field == option and providers == {}

@@ -173,7 +173,7 @@ def test_raise_goes_through_when_the_audit_is_clean():
     assert allowed == [{"name": D, "dns": DNS, "dmarc": {"p": "reject", "rua": ["agg@example.com"]}}]
 
 
-@pytest.mark.parametrize("check", ["dkim.missing", "dkim.mismatch", "spf.sender", "spf.lookups"])
+@pytest.mark.parametrize("check", ["dkim.missing", "dkim.mismatch", "spf.sender", "spf.lookups", "dns.unreachable"])
 def test_raise_trips_on_spf_or_dkim_errors_naming_what_the_audit_saw(check):
     findings = [{"domain": "Example.COM", "check": check, "severity": "error", "message": "what was seen"}]
     allowed, [trip] = _gates.dmarc_raise([pending_entry()], findings, [D])

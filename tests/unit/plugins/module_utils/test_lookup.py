@@ -1,6 +1,8 @@
 """The DNS seam: static_lookup for tests, dns_lookup's name server parsing and answer shaping."""
+import dns.message
 import dns.rdataclass
 import dns.rdatatype
+import dns.resolver
 import dns.rrset
 import pytest
 
@@ -55,8 +57,8 @@ def test_dns_lookup_nameservers(servers, expected, monkeypatch):
     made = []
     real = _lookup._nameserver
 
-    def record(text, port):
-        server = real(text, port)
+    def record(text, port, field):
+        server = real(text, port, field)
         made.append((server.address, server.port))
         return server
 
@@ -74,8 +76,8 @@ def test_dns_lookup_nameservers(servers, expected, monkeypatch):
 ])
 def test_dns_lookup_bad_nameserver(server, words):
     with pytest.raises(InputError) as err:
-        dns_lookup([server])
-    assert err.value.field == "nameservers"
+        dns_lookup(["192.0.2.1", server])
+    assert err.value.field == "nameservers[1]"
     assert words in str(err.value)
 
 
@@ -92,3 +94,29 @@ def test_answer_values_shapes():
     assert _lookup._answer_values("AAAA", _rrset("AAAA", "2001:db8::1")) == ["2001:db8::1"]
     assert _lookup._answer_values("TXT", None) == []
     assert _lookup._answer_values("TXT", _rrset("TXT", '"caf\\195\\169" "\\255"')) == ["caf\u00e9\ufffd"]
+
+
+def _response(*lines):
+    message = dns.message.make_response(dns.message.make_query("_dmarc.example.com.", "TXT"))
+    message.answer = [dns.rrset.from_text(name, 60, "IN", "CNAME", target) for name, target in lines]
+    return message
+
+
+def test_a_cname_loop_is_its_own_failure():
+    loop = _response(("_dmarc.example.com.", "x.example.com."), ("x.example.com.", "_dmarc.example.com."))
+    err = dns.resolver.NoNameservers(request=dns.message.make_query("_dmarc.example.com.", "TXT"),
+                                     errors=[("Do53:192.0.2.53@53", False, 53, "SERVFAIL", loop)])
+    failure = _lookup._failure("_dmarc.example.com", "TXT", err, 5)
+    assert failure.kind == "cname_loop"
+    assert "_dmarc.example.com -> x.example.com -> _dmarc.example.com" in str(failure)
+    chain = _response(("_dmarc.example.com.", "x.example.com."))
+    err = dns.resolver.NoNameservers(request=dns.message.make_query("_dmarc.example.com.", "TXT"),
+                                     errors=[("Do53:192.0.2.53@53", False, 53, "SERVFAIL", chain)])
+    failure = _lookup._failure("_dmarc.example.com", "TXT", err, 5)
+    assert failure.kind == "unreachable" and "answered SERVFAIL" in str(failure)
+
+
+def test_a_timeout_is_unreachable_with_its_seconds_rounded():
+    err = dns.resolver.LifetimeTimeout(timeout=2.9999985680000236, errors=[])
+    failure = _lookup._failure("example.com", "TXT", err, 2.9999985680000236)
+    assert failure.kind == "unreachable" and "no answer within 3 s" in str(failure)

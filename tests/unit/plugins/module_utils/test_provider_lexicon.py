@@ -2,7 +2,7 @@
 import pytest
 
 from ansible_collections.mailauth.hardening.plugins.module_utils import _provider_lexicon as lex
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import NameConflict, ProviderError
 
 LONG = "v=DKIM1; k=rsa; p=" + "AB/+" * 100
 
@@ -47,7 +47,8 @@ class FakeOps(object):
         return what not in self.ignore
 
     def list_records(self, rtype=None, name=None, content=None):
-        return [dict(r, type="TXT") for r in self.rows if r["name"] + "." == name]
+        return [dict({"type": "TXT"}, **r) for r in self.rows
+                if r["name"] + "." == name and r.get("type", "TXT") == (rtype or "TXT")]
 
     def create_record(self, rtype, name, content):
         if self._call("create"):
@@ -164,3 +165,18 @@ def test_powerdns_deletes_by_exact_stored_content(provider):
     with pytest.raises(ProviderError):  # the fake ignores the delete, so the check afterwards fails
         p.apply({"example.com.": {"add": [], "remove": ["v=spf1 ip4:192.0.2.0/24 ~all"], "ttl": None}})
     assert calls == [(None, "example.com.", '"v=spf1 ip4:192.0.2.0/24 ~all"')]
+
+
+def test_a_name_holding_a_cname_is_a_conflict(provider):
+    p = provider(ROWS + [{"id": "3", "name": "www.example.com", "type": "CNAME", "content": "web.example.net"}])
+    with pytest.raises(NameConflict) as err:
+        p.read("www.example.com.")
+    assert (err.value.kind, err.value.target) == ("cname", "web.example.net.")
+
+
+def test_a_failing_call_names_its_value_and_a_fix(provider):
+    p = provider(ROWS, fail_on="update")
+    p.read("example.com.")
+    with pytest.raises(ProviderError) as err:
+        p.apply(CHANGE)
+    assert err.value.value == "v=spf1 mx -all" and "Fix:" in str(err.value)

@@ -1,7 +1,7 @@
 """Plesk back end: --info parsing and the add/del commands, with a fake `plesk`."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import NameConflict, ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._provider_plesk import (
     PleskProvider, find_zone, parse_info, relative_label)
@@ -83,3 +83,13 @@ def test_find_zone_takes_the_longest_known_domain():
     assert find_zone({}, "s1._domainkey.example.com.", FakePlesk()) == "example.com."
     with pytest.raises(InputError):
         find_zone({}, "a.other.org.", FakePlesk())
+
+
+def test_a_name_holding_a_cname_is_a_conflict():
+    def plesk(argv):
+        return 0, INFO + "www.example.com.  CNAME  web.example.net.\n", ""
+    provider = PleskProvider({}, "example.com.", plesk)
+    with pytest.raises(NameConflict) as err:
+        provider.read("www.example.com.")
+    assert (err.value.kind, err.value.target) == ("cname", "web.example.net.")
+    assert provider.read("example.com.") == ["v=spf1 +a +mx -all", "google-site-verification=abc"]
