@@ -45,6 +45,10 @@ if command -v podman >/dev/null; then
   podman system reset -f >/dev/null 2>&1 || true
   say "podman system reset done"
 fi
+# A new machine (or a reboot) has no container bridges; the reset leaves them up.
+for link in $(ip -o link show type bridge 2>/dev/null | awk -F': ' '{print $2}' | grep -E '^(podman|cni-podman)[0-9]+$' || true); do
+  ip link delete "$link" && say "deleted the bridge $link"
+done
 installed=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' && installed+=("$p")

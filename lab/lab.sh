@@ -90,7 +90,16 @@ mail_image() {
 }
 
 net() {
-  podman network exists "$net" || podman network create --subnet "$subnet" --gateway "$gateway" "$net" >/dev/null
+  podman network exists "$net" && return
+  # A bridge that still holds the lab's gateway but that podman no longer knows (left by an earlier
+  # lab after a podman reset, or made under the other network backend) blocks the subnet.
+  local stale
+  stale=$(ip -o -4 addr show to "$gateway/32" 2>/dev/null | awk '{print $2}' | head -n1)
+  if [[ -n $stale ]]; then
+    log "a bridge from an earlier lab ($stale, $gateway) that podman no longer knows holds the lab subnet: deleting it"
+    ip link delete "$stale"
+  fi
+  podman network create --subnet "$subnet" --gateway "$gateway" "$net" >/dev/null
 }
 
 # The host's resolvers (/etc/resolv.conf) that a container can reach: not loopback ones.
