@@ -58,7 +58,9 @@ if ((${#installed[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get autoremove --purge -y -qq >/dev/null
 fi
 say "purged: ${installed[*]:-nothing to purge}"
-rm -rf /root/.cache/pip /root/.ansible /etc/containers/networks /var/lib/containers /var/tmp/mailauth-rootfs.*
+# /run/containers keeps netavark's address allocations (ipam.db) across a reset; a boot empties it.
+rm -rf /root/.cache/pip /root/.ansible /etc/containers/networks /var/lib/containers /run/containers \
+  /var/tmp/mailauth-rootfs.*
 say "removed root's pip and Ansible caches and podman's storage"
 
 work=$(mktemp -d /var/tmp/mailauth-fresh.XXXXXX)
