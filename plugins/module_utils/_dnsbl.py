@@ -114,7 +114,7 @@ def _octet_values(part, field):
         elements = part[1:-1].split(";")
     elif "[" in part or "]" in part:
         raise _refusal(field, "unbalanced brackets in the reply filter octet %r." % part,
-                         "write a range as [2..11] or a list as [2;3;4].")
+                       "write a range as [2..11] or a list as [2;3;4].")
     else:
         elements = [part]
     values = set()
@@ -122,14 +122,14 @@ def _octet_values(part, field):
         match = _OCTET_ELEMENT.match(element)
         if not match:
             raise _refusal(field, "%r is not an octet, a range N..M or a list A;B in the reply filter." % element,
-                             "use numbers 0-255, e.g. 127.0.0.[2..11] or 127.0.0.[2;3;4].")
+                           "use numbers 0-255, e.g. 127.0.0.[2..11] or 127.0.0.[2;3;4].")
         low = int(match.group(1))
         high = int(match.group(2)) if match.group(2) is not None else low
         if low > 255 or high > 255:
             raise _refusal(field, "octet value %r is above 255 in the reply filter." % element, "use 0-255.")
         if low > high:
             raise _refusal(field, "range %r in the reply filter runs backwards." % element,
-                             "write the lower bound first, e.g. [2..11].")
+                           "write the lower bound first, e.g. [2..11].")
         values.update(range(low, high + 1))
     return values
 
@@ -153,7 +153,7 @@ def parse_filter(text, field="reply"):
     octets.append(current)
     if len(octets) != 4 or any(not o for o in octets):
         raise _refusal(field, "reply filter %r does not have four octets." % text,
-                         "write it like an IPv4 address, e.g. 127.0.0.[2..11].")
+                       "write it like an IPv4 address, e.g. 127.0.0.[2..11].")
     return [_octet_values(o, field) for o in octets]
 
 
@@ -189,13 +189,13 @@ def dqs_zone(zone, key, field):
     key = str(key).strip().lower()
     if not _DQS_KEY.match(key):
         raise _refusal(field + ".dqs_key", "the Spamhaus DQS key must be the letters and digits of your account's key.",
-                         "copy the key from the Spamhaus DQS portal.")
+                       "copy the key from the Spamhaus DQS portal.")
     if zone.endswith(".dq.spamhaus.net"):
         raise _refusal(field + ".zone", "give the public zone name (e.g. zen.spamhaus.org) together with dqs_key, "
-                         "not a DQS zone that already holds a key.", "write zone: zen.spamhaus.org.")
+                       "not a DQS zone that already holds a key.", "write zone: zen.spamhaus.org.")
     if not zone.endswith(".spamhaus.org"):
         raise _refusal(field + ".dqs_key", "dqs_key applies to Spamhaus zones only, not %r." % zone,
-                         "drop dqs_key or use a *.spamhaus.org zone.")
+                       "drop dqs_key or use a *.spamhaus.org zone.")
     return "%s.%s.dq.spamhaus.net" % (key, zone[:-len(".spamhaus.org")])
 
 
@@ -204,11 +204,11 @@ def _check_site(site, field):
     zone = site.zone
     if _spamhaus_list(zone) in SPAMHAUS_DOMAIN_LISTS or zone in OTHER_DOMAIN_LISTS:
         raise _refusal(field, "%s is a domain blocklist; postscreen and reject_rbl_client look up client "
-                         "addresses." % zone, "use an IP list such as zen.spamhaus.org here; domain lists belong "
-                         "in reject_rhsbl_sender/reject_rhsbl_helo.")
+                       "addresses." % zone, "use an IP list such as zen.spamhaus.org here; domain lists belong "
+                       "in reject_rhsbl_sender/reject_rhsbl_helo.")
     if site.weight == 0:
         raise _refusal(field, "a weight of 0 makes %s count for nothing." % zone,
-                         "use a positive weight for a blocklist, a negative one for an allowlist.")
+                       "use a positive weight for a blocklist, a negative one for an allowlist.")
     if site.reply:
         parse_filter(site.reply, field)
     if is_spamhaus(zone):
@@ -222,8 +222,8 @@ def _check_site(site, field):
         for code in SPAMHAUS_ERROR_CODES:
             if filter_matches(site.reply, code):
                 raise _refusal(field, "the filter %s of %s matches the Spamhaus error answer %s, which a public "
-                                 "resolver gets for every query." % (site.reply, zone, code),
-                                 "narrow it to the listing codes, e.g. %s." % SPAMHAUS_ZEN_FILTER)
+                               "resolver gets for every query." % (site.reply, zone, code),
+                               "narrow it to the listing codes, e.g. %s." % SPAMHAUS_ZEN_FILTER)
     return site
 
 
@@ -234,7 +234,7 @@ def parse_site(text, field="site"):
     match = _SITE.match(text.strip())
     if not match:
         raise _refusal(field, "%r is not a DNSBL site." % text,
-                         "write zone[=filter][*weight], e.g. zen.spamhaus.org=127.0.0.[2..11]*3.")
+                       "write zone[=filter][*weight], e.g. zen.spamhaus.org=127.0.0.[2..11]*3.")
     weight = int(match.group("weight")) if match.group("weight") is not None else 1
     site = DnsblSite(_check_zone(match.group("zone"), field), match.group("reply"), weight)
     return _check_site(site, field)
@@ -245,10 +245,10 @@ def parse_restriction(text, field="restriction"):
     words = text.split() if isinstance(text, str) else []
     if len(words) != 2 or words[0] not in (RESTRICTION_BLOCK, RESTRICTION_ALLOW):
         raise _refusal(field, "%r is not a DNSBL restriction." % (text,),
-                         "write reject_rbl_client zone[=filter] or permit_dnswl_client zone[=filter].")
+                       "write reject_rbl_client zone[=filter] or permit_dnswl_client zone[=filter].")
     if "*" in words[1]:
         raise _refusal(field, "smtpd restrictions take no weight (%r)." % words[1],
-                         "drop the *weight; weights belong to postscreen_dnsbl_sites.")
+                       "drop the *weight; weights belong to postscreen_dnsbl_sites.")
     site = parse_site(words[1], field)
     return site._replace(weight=-1 if words[0] == RESTRICTION_ALLOW else 1)
 
@@ -281,7 +281,7 @@ def build_site(entry, field="site", dqs_key=None):
             weight = int(str(weight))
         except ValueError:
             raise _refusal(field + ".weight", "%r is not a whole number." % (weight,),
-                             "use e.g. 3 for a blocklist, -2 for an allowlist.")
+                           "use e.g. 3 for a blocklist, -2 for an allowlist.")
     reply = entry.get("reply")
     reply = str(reply).strip() if reply not in (None, "") else None
     return _check_site(DnsblSite(zone, reply, weight), field)
@@ -321,8 +321,8 @@ def check_threshold(sites, threshold, field="mailauth_dnsbl_threshold"):
     reachable = sum(site.weight for site in sites if site.weight > 0)
     if sites and reachable < threshold:
         raise _refusal(field, "the blocklists' weights add up to %d, below the threshold %d, "
-                         "so no client can ever be blocked." % (reachable, threshold),
-                         "lower the threshold or raise the weights.")
+                       "so no client can ever be blocked." % (reachable, threshold),
+                       "lower the threshold or raise the weights.")
     return threshold
 
 

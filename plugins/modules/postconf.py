@@ -400,8 +400,9 @@ def main():
     try:
         saved = _file_snapshot.snapshot(config_paths(config_dir))
     except OSError as err:
+        result.update(changed=False, reload_required=False, restart_required=False)
         module.fail_json(msg="config_dir: cannot read %s (nothing was changed): %s" % (err.filename, err.strerror),
-                         **dict(result, changed=False))
+                         **result)
     for args in plan.commands:
         error = postconf.run(args)
         if error:

@@ -50,7 +50,7 @@ def test_dmarc_hold_then_raise(run):
     assert not failed and hold["published"] == {D: None}
     assert hold["domains"][0]["dmarc"] == {"p": "none"} and hold["pending"][0]["target"] == "reject"
     failed, result = run({}, gate="dmarc", step="raise", domains=hold["pending"], findings=[],
-                          summary=SUMMARY)
+                         summary=SUMMARY)
     assert not failed and result["domains"] == [{"name": D, "dns": PLAN["dns"], "dmarc": {"p": "reject"}}]
 
 
