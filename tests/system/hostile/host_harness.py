@@ -3,7 +3,8 @@
 A test module lists its cases (``Case``) and parametrizes one test per case over ``outcome`` of
 ``hostile_run``, which:
 
-1. gives every case a directory of its own (``Case.setup(directory)`` plants its files there) and,
+1. gives every case a directory of its own (``Case.setup(directory)`` plants its files there, and
+   may make some immutable with ``immutable``, undone after the run) and,
    for Plesk cases, a Plesk test double of its own (``Case.plesk(double)`` seeds it);
 2. snapshots what the case must leave alone: every file under its directory (bytes, mode, owner)
    and its double's database;
@@ -25,6 +26,7 @@ import os
 import re
 import sqlite3
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -60,6 +62,20 @@ class Case(object):
 
     def __repr__(self):
         return self.id
+
+
+_IMMUTABLE = []
+
+
+def immutable(path):
+    """chattr +i on path (even root cannot write there then), undone when the run is over."""
+    subprocess.run(["chattr", "+i", str(path)], check=True)
+    _IMMUTABLE.append(str(path))
+
+
+def _undo_immutable():
+    while _IMMUTABLE:
+        subprocess.run(["chattr", "-i", _IMMUTABLE.pop()], check=False)
 
 
 def _fill(value, places):
@@ -147,7 +163,13 @@ def _task_segments(output):
 
 def hostile_run(cases, workdir, run_playbook):
     """Run every case (see the module text) through the run_playbook fixture; return {case id: outcome}."""
-    workdir = Path(workdir)
+    try:
+        return _run_cases(cases, Path(workdir), run_playbook)
+    finally:
+        _undo_immutable()
+
+
+def _run_cases(cases, workdir, run_playbook):
     directories, doubles = {}, {}
     for case in cases:
         directory = workdir / "cases" / case.id

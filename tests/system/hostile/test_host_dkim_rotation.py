@@ -1,15 +1,13 @@
 """Hostile requests and damaged state files for dkim_rotation: refused naming the field and the fix,
 the state file and its directory unchanged."""
 import json
-import subprocess
 
 import pytest
 
-from hostile.host_harness import Case, check_outcome, check_run, outcomes_once
+from hostile.host_harness import Case, check_outcome, check_run, immutable, outcomes_once
 
 SELECTORS = [{"domain": "example.com", "selector": "s1", "type": "rsa", "bits": 2048}]
 NOW = "2026-11-01T10:00:00Z"
-UNDO = []
 
 
 def state(rotations=None, text=None):
@@ -31,8 +29,7 @@ def started(phase="started"):
 
 def immutable_state(directory):
     state()(directory)
-    subprocess.run(["chattr", "+i", str(directory / "state")], check=True)
-    UNDO.append(directory / "state")
+    immutable(directory / "state")
 
 
 def rotation(**options):
@@ -77,11 +74,7 @@ CACHE = {}
 
 @pytest.fixture
 def outcomes(tmp_path_factory, run_playbook):
-    try:
-        yield outcomes_once(CACHE, CASES, tmp_path_factory, run_playbook)
-    finally:
-        while UNDO:
-            subprocess.run(["chattr", "-i", str(UNDO.pop())], check=False)
+    return outcomes_once(CACHE, CASES, tmp_path_factory, run_playbook)
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)

@@ -6,11 +6,10 @@ made 0640 root:postfix as on a hardened host); none may change a byte, a mode or
 import grp
 import os
 import shutil
-import subprocess
 
 import pytest
 
-from hostile.host_harness import Case, check_outcome, check_run, outcomes_once
+from hostile.host_harness import Case, check_outcome, check_run, immutable, outcomes_once
 
 pytestmark = pytest.mark.skipif(not shutil.which("postfix", path="/usr/sbin:/usr/bin:/sbin"),
                                 reason="Postfix is not installed (lab/lab.sh deps installs it)")
@@ -29,11 +28,8 @@ def config(directory):
 def unwritable_config(directory):
     """The configuration directory made immutable (chattr +i); undone after the run."""
     config(directory)
-    subprocess.run(["chattr", "+i", str(directory / "postfix")], check=True)
-    UNDO.append(directory / "postfix")
+    immutable(directory / "postfix")
 
-
-UNDO = []
 
 
 def task(**options):
@@ -90,11 +86,7 @@ CACHE = {}
 
 @pytest.fixture
 def outcomes(tmp_path_factory, run_playbook):
-    try:
-        yield outcomes_once(CACHE, CASES, tmp_path_factory, run_playbook)
-    finally:
-        while UNDO:
-            subprocess.run(["chattr", "-i", str(UNDO.pop())], check=False)
+    return outcomes_once(CACHE, CASES, tmp_path_factory, run_playbook)
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
