@@ -31,7 +31,6 @@ def unwritable_config(directory):
     immutable(directory / "postfix")
 
 
-
 def task(**options):
     return {"mailauth.hardening.postconf": dict(dict(config_dir="{dir}/postfix"), **options)}
 
