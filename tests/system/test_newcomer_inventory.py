@@ -241,7 +241,10 @@ def test_the_readme_inventory_hardens_two_zones_at_two_providers_and_audits_clea
     [audit] = results_of(data, "Audit every domain once, from the controller")
     assert [f for f in audit["findings"] if f["severity"] in ("error", "warning")] == []
     assert sorted(audit["summary"]["grid"]) == [OTHER, SUB]
-    assert all(audit["summary"]["grid"][d][check] == "ok" for d in (OTHER, SUB) for check in ("spf", "dkim", "dmarc"))
+    # Every SPF, DKIM and DMARC check ran on both domains and found nothing worse than an info.
+    cells = set(status for domain in (OTHER, SUB) for check, status in audit["summary"]["grid"][domain].items()
+                if not check.startswith("dnsbl."))
+    assert cells <= {"ok", "info"}, audit["summary"]["grid"]
     report = json.loads((newcomer.report_dir / "audit.json").read_text())
     assert report["summary"]["counts"]["error"] == 0 and report["summary"]["counts"]["warning"] == 0
     assert world.snapshot() == after
