@@ -70,7 +70,7 @@ def test_plesk_path_hardens_a_fresh_domain_to_its_stage_in_one_run_and_then_chan
     # The controller published SPF once and DMARC twice: held at none, then raised after a clean audit.
     assert served(named, ZONE) == ["v=spf1 mx -all"]
     assert served(named, "_dmarc." + ZONE) == [DMARC_AT % "quarantine"]
-    [hold] = results(data, "DMARC gate - hold each domain's DMARC at the stage it publishes now")
+    [hold] = results(data, "DMARC gate - hold each domain's DMARC at the stage it publishes now (a stage back when the reports show harm)")
     assert hold["published"] == {ZONE: None} and [p["held"] for p in hold["pending"]] == ["none"]
     [audit] = results(data, "Audit the domains whose DMARC stage is to rise (reports only; the gate decides)")
     assert [f for f in audit["findings"] if f["severity"] == "error"] == []
@@ -82,7 +82,7 @@ def test_plesk_path_hardens_a_fresh_domain_to_its_stage_in_one_run_and_then_chan
     rc, data, out = run_playbook(play, extra_env=seeded.env)
     assert rc == 0, out
     assert data["stats"]["localhost"]["changed"] == 0, out
-    [hold] = results(data, "DMARC gate - hold each domain's DMARC at the stage it publishes now")
+    [hold] = results(data, "DMARC gate - hold each domain's DMARC at the stage it publishes now (a stage back when the reports show harm)")
     assert hold["published"] == {ZONE: "quarantine"} and hold["pending"] == []
 
 
