@@ -30,6 +30,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from plesk_double_env import PleskDouble
@@ -231,8 +232,23 @@ def check_run(outcomes):
             assert secret not in run_output, "a secret shows in the run: %s..." % secret[:12]
 
 
-def outcomes_once(cache, cases, tmp_path_factory, run_playbook):
-    """The outcomes of a test module's cases, run once for all of its tests (cache: a module-level dict)."""
-    if not cache:
-        cache.update(hostile_run(cases, tmp_path_factory.mktemp("hostile"), run_playbook))
-    return cache
+def hostile_tests(cases):
+    """A hostile test module's tests: its cases run once in one -vvv play, then judged one by one
+    (the first function) and the whole run searched for secrets (the second). Bind both to names
+    starting with test_ in the module, and the fixture to the name ``outcomes``."""
+    cache = {}
+
+    @pytest.fixture
+    def outcomes(tmp_path_factory, run_playbook):
+        if not cache:
+            cache.update(hostile_run(cases, tmp_path_factory.mktemp("hostile"), run_playbook))
+        return cache
+
+    @pytest.mark.parametrize("case", cases, ids=repr)
+    def each_case(case, outcomes):
+        check_outcome(case, outcomes[case.id])
+
+    def whole_run_shows_no_secret(outcomes):
+        check_run(outcomes)
+
+    return outcomes, each_case, whole_run_shows_no_secret

@@ -7,11 +7,10 @@ can write. Each case works in a directory of its own (tests/system/hostile/host_
 import os
 import pwd
 
-import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from hostile.host_harness import Case, check_outcome, check_run, outcomes_once
+from hostile.host_harness import Case, hostile_tests
 
 NOBODY = pwd.getpwnam("nobody")
 
@@ -116,18 +115,4 @@ CASES = [
     Case("file_not_a_key", task(), "path", "regenerate: on_mismatch", setup=key_file(content=b"not a key\n")),
     Case("file_encrypted_key", task(), "path", "unencrypted", setup=key_file(content=pem(password=b"pw"))),
 ]
-CACHE = {}
-
-
-@pytest.fixture
-def outcomes(tmp_path_factory, run_playbook):
-    return outcomes_once(CACHE, CASES, tmp_path_factory, run_playbook)
-
-
-@pytest.mark.parametrize("case", CASES, ids=repr)
-def test_hostile_dkim_key(case, outcomes):
-    check_outcome(case, outcomes[case.id])
-
-
-def test_hostile_dkim_key_run_shows_no_secret(outcomes):
-    check_run(outcomes)
+outcomes, test_hostile_dkim_key, test_hostile_dkim_key_run_shows_no_secret = hostile_tests(CASES)

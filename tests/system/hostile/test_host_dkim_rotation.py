@@ -2,9 +2,8 @@
 the state file and its directory unchanged."""
 import json
 
-import pytest
 
-from hostile.host_harness import Case, check_outcome, check_run, immutable, outcomes_once
+from hostile.host_harness import Case, immutable, hostile_tests
 
 SELECTORS = [{"domain": "example.com", "selector": "s1", "type": "rsa", "bits": 2048}]
 NOW = "2026-11-01T10:00:00Z"
@@ -69,18 +68,4 @@ CASES = [
                                                        "phase": "revoked"}], overlap="3650d"), "advance[0]", "run again after",
          setup=state(started("signing"))),
 ]
-CACHE = {}
-
-
-@pytest.fixture
-def outcomes(tmp_path_factory, run_playbook):
-    return outcomes_once(CACHE, CASES, tmp_path_factory, run_playbook)
-
-
-@pytest.mark.parametrize("case", CASES, ids=repr)
-def test_hostile_dkim_rotation(case, outcomes):
-    check_outcome(case, outcomes[case.id])
-
-
-def test_hostile_dkim_rotation_run_shows_no_secret(outcomes):
-    check_run(outcomes)
+outcomes, test_hostile_dkim_rotation, test_hostile_dkim_rotation_run_shows_no_secret = hostile_tests(CASES)

@@ -1,9 +1,8 @@
 """Hostile data for the filters the roles validate with: dnsbl_sites, dkim_selectors, harden_plan,
 dkim_rotation_plan. Each fails the task naming the variable (or entry) and the fix; none shows the
 DQS key or another secret it was handed."""
-import pytest
 
-from hostile.host_harness import Case, check_outcome, check_run, outcomes_once
+from hostile.host_harness import Case, hostile_tests
 
 DOMAIN = {"name": "example.com", "dns": {"provider": "rfc2136", "zone": "example.com"}, "dkim": [{"selector": "s1"}]}
 KEY = {"domain": "example.com", "selector": "s1", "dns_name": "s1._domainkey.example.com",
@@ -100,18 +99,4 @@ CASES = [
         since="2026-11-01T10:00:00Z")]}], stop_after="soon"),
         "mailauth_dkim_rotation_stop_after", "use one of"),
 ]
-CACHE = {}
-
-
-@pytest.fixture
-def outcomes(tmp_path_factory, run_playbook):
-    return outcomes_once(CACHE, CASES, tmp_path_factory, run_playbook)
-
-
-@pytest.mark.parametrize("case", CASES, ids=repr)
-def test_hostile_filter(case, outcomes):
-    check_outcome(case, outcomes[case.id])
-
-
-def test_hostile_filter_run_shows_no_secret(outcomes):
-    check_run(outcomes)
+outcomes, test_hostile_filter, test_hostile_filter_run_shows_no_secret = hostile_tests(CASES)

@@ -3,9 +3,8 @@
 Before, a malformed plan passed with nothing checked (gate: spf, domains: [{foo: bar}] -> passed)
 or crashed ('str' object has no attribute 'get', Module failed: 'dns').
 """
-import pytest
 
-from hostile.host_harness import Case, check_outcome, check_run, outcomes_once
+from hostile.host_harness import Case, hostile_tests
 
 D = "example.com"
 RECORD = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
@@ -65,18 +64,4 @@ CASES = [
                                                  findings=[{"check": "dkim.missing"}]),
          "findings[0]", "pass the findings of mail_audit as they are"),
 ]
-CACHE = {}
-
-
-@pytest.fixture
-def outcomes(tmp_path_factory, run_playbook):
-    return outcomes_once(CACHE, CASES, tmp_path_factory, run_playbook)
-
-
-@pytest.mark.parametrize("case", CASES, ids=repr)
-def test_hostile_mail_gate(case, outcomes):
-    check_outcome(case, outcomes[case.id])
-
-
-def test_hostile_mail_gate_run_shows_no_secret(outcomes):
-    check_run(outcomes)
+outcomes, test_hostile_mail_gate, test_hostile_mail_gate_run_shows_no_secret = hostile_tests(CASES)

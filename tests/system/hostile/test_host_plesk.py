@@ -3,9 +3,8 @@
 Each case has a Plesk test double of its own (tests/plesk_double); its database and the key files
 Plesk "wrote" must come out of the run unchanged.
 """
-import pytest
 
-from hostile.host_harness import Case, check_outcome, check_run, outcomes_once
+from hostile.host_harness import Case, hostile_tests
 
 SPAMHAUS = "zen.spamhaus.org=127.0.0.[2..11]"
 JUNK_KEY_LINE = "SECRETJUNKbm90IGEga2V5IGJ1dCBpdCBtdXN0IG5ldmVyIHNob3cgYW55d2hlcmUgZWl0aGVy"
@@ -89,18 +88,4 @@ CASES = [
               signed_with("-----BEGIN RSA PRIVATE KEY-----\n%s\n-----END RSA PRIVATE KEY-----\n" % JUNK_KEY_LINE)),
     dkim_case("dkim_key_missing", "keys_dir", "check keys_dir", signed_with(None)),
 ]
-CACHE = {}
-
-
-@pytest.fixture
-def outcomes(tmp_path_factory, run_playbook):
-    return outcomes_once(CACHE, CASES, tmp_path_factory, run_playbook)
-
-
-@pytest.mark.parametrize("case", CASES, ids=repr)
-def test_hostile_plesk(case, outcomes):
-    check_outcome(case, outcomes[case.id])
-
-
-def test_hostile_plesk_run_shows_no_secret(outcomes):
-    check_run(outcomes)
+outcomes, test_hostile_plesk, test_hostile_plesk_run_shows_no_secret = hostile_tests(CASES)

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from hostile.host_harness import Case, check_outcome, check_run, immutable, outcomes_once
+from hostile.host_harness import Case, immutable, hostile_tests
 
 pytestmark = pytest.mark.skipif(not shutil.which("postfix", path="/usr/sbin:/usr/bin:/sbin"),
                                 reason="Postfix is not installed (lab/lab.sh deps installs it)")
@@ -80,18 +80,4 @@ CASES = [
                                                mask_values=["{{ vault_dqs_key }}"]),
          "parameters.smtpd_banner", "join the lines", setup=config),
 ]
-CACHE = {}
-
-
-@pytest.fixture
-def outcomes(tmp_path_factory, run_playbook):
-    return outcomes_once(CACHE, CASES, tmp_path_factory, run_playbook)
-
-
-@pytest.mark.parametrize("case", CASES, ids=repr)
-def test_hostile_postconf(case, outcomes):
-    check_outcome(case, outcomes[case.id])
-
-
-def test_hostile_postconf_run_shows_no_secret(outcomes):
-    check_run(outcomes)
+outcomes, test_hostile_postconf, test_hostile_postconf_run_shows_no_secret = hostile_tests(CASES)
