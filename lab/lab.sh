@@ -244,8 +244,6 @@ doctor_host() {
     doctor_fail "podman's runtime is '$runtime' (crun cannot run on hybrid cgroups)" "keep runtime = \"runc\" in $here/containers.conf"
   [[ $backend == netavark ]] ||
     doctor_fail "podman's network backend is '$backend', not netavark (no resolver on lab networks)" "apt-get install netavark aardvark-dns; keep network_backend = \"netavark\" in $here/containers.conf"
-  [[ -x /usr/lib/podman/aardvark-dns || -x /usr/libexec/podman/aardvark-dns ]] ||
-    doctor_fail "aardvark-dns is not installed (lab networks would have no resolver)" "apt-get install aardvark-dns"
   local n u
   n=$(ulimit -Hn) u=$(ulimit -Hu)
   if ! [[ $n == unlimited || $n -ge 16384 ]] || ! [[ $u == unlimited || $u -ge 16384 ]]; then
