@@ -44,6 +44,7 @@ PARENT_KEY = "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC/parent"
 OLD_SPF = "v=spf1 a ~all"
 VERIFICATION = "google-site-verification=keep-me"
 BOOT_SECONDS = 120
+REMOVE_TRIES = 3
 
 
 class MailHost(object):
@@ -54,7 +55,19 @@ class MailHost(object):
         self.ip = None
 
     def podman(self, *args, check=True):
-        return subprocess.run(["podman"] + list(args), capture_output=True, text=True, check=check, env=self.env)
+        proc = subprocess.run(["podman"] + list(args), capture_output=True, text=True, check=False, env=self.env)
+        assert proc.returncode == 0 or not check, "podman %s: exit %d: %s" % (
+            " ".join(args), proc.returncode, proc.stderr.strip())
+        return proc
+
+    def remove(self):
+        """Remove the container; a container caught mid-stop (podman rm exit 2) gets a second try."""
+        for _ in range(REMOVE_TRIES):
+            proc = self.podman("rm", "-f", "-t", "2", "--ignore", CONTAINER, check=False)
+            if proc.returncode == 0:
+                return
+            time.sleep(2)
+        raise AssertionError("podman rm %s: exit %d: %s" % (CONTAINER, proc.returncode, proc.stderr.strip()))
 
     def read(self, path):
         return self.podman("exec", CONTAINER, "cat", path).stdout
@@ -68,7 +81,7 @@ def mx1(repo, ansible_environment):
 
     for step in ("net", "mail-image"):
         subprocess.run([str(repo / "lab" / "lab.sh"), step], check=True)
-    podman("rm", "-f", "-t", "2", "--ignore", CONTAINER)
+    host.remove()
     podman("run", "-d", "--name", CONTAINER, "--label", "mailauth.lab=1", "--hostname", "mx1.%s" % SUB_ZONE,
            "--network", NETWORK, "--systemd=always", MAIL_IMAGE, "/lib/systemd/systemd")
     try:
@@ -81,7 +94,7 @@ def mx1(repo, ansible_environment):
                          CONTAINER).stdout.strip()
         yield host
     finally:
-        podman("rm", "-f", "-t", "2", "--ignore", CONTAINER)
+        host.remove()
 
 
 class World(object):
