@@ -51,8 +51,11 @@ def read_history(text):
 
 def record_xml(row, count):
     ip, header_from, disposition, dkim, spf, envelope, spf_result, signatures = row
-    auth = "".join("<dkim><domain>%s</domain><selector>%s</selector><result>%s</result></dkim>"
-                   % (escape(d), escape(s), ARES.get(r, "unknown")) for d, s, r in signatures)
+    # OpenDMARC writes "-" for a selector it did not learn (the DKIM milter's header names none); the
+    # report then leaves it out, as the schema allows.
+    auth = "".join("<dkim><domain>%s</domain>%s<result>%s</result></dkim>"
+                   % (escape(d), "" if s == "-" else "<selector>%s</selector>" % escape(s), ARES.get(r, "unknown"))
+                   for d, s, r in signatures)
     return ("<record><row><source_ip>%s</source_ip><count>%d</count><policy_evaluated><disposition>%s</disposition>"
             "<dkim>%s</dkim><spf>%s</spf></policy_evaluated></row><identifiers><header_from>%s</header_from>"
             "</identifiers><auth_results>%s<spf><domain>%s</domain><result>%s</result></spf></auth_results></record>"
