@@ -34,7 +34,7 @@ def read_history(text):
     """One dict per message OpenDMARC checked (a "job" line starts each)."""
     jobs = []
     for line in text.splitlines():
-        key, _, value = line.partition(" ")
+        key, value = (line.split(" ", 1) + [""])[:2]
         if key == "job":
             jobs.append({"dkim": [], "rua": []})
         elif not jobs or not key:
@@ -72,17 +72,18 @@ def report(domain, jobs, org, email, report_id):
                job.get("mfrom", job["from"]), ARES.get(int(job.get("spf", 6)), "none"), tuple(job["dkim"]))
         rows[row] = rows.get(row, 0) + 1
     received = [int(job["received"]) for job in jobs]
+    begin, end = min(received), max(received + [int(time.time())])  # the period ends when the report is made
     xml = ('<?xml version="1.0" encoding="UTF-8"?><feedback><version>1.0</version><report_metadata>'
            "<org_name>%s</org_name><email>%s</email><report_id>%s</report_id><date_range><begin>%d</begin>"
            "<end>%d</end></date_range></report_metadata><policy_published><domain>%s</domain><adkim>%s</adkim>"
            "<aspf>%s</aspf><p>%s</p><sp>%s</sp><pct>%s</pct></policy_published>%s</feedback>" % (
-               escape(org), escape(email), report_id, min(received), max(max(received), int(time.time())),
+               escape(org), escape(email), report_id, begin, end,
                escape(domain), MODE.get(int(first.get("adkim", 114)), "r"), MODE.get(int(first.get("aspf", 114)), "r"),
                POLICY.get(int(first.get("p", 110)), "none"), POLICY.get(int(first.get("sp", first.get("p", 110))), "none"),
                first.get("pct", "100"), "".join(record_xml(row, count) for row, count in sorted(rows.items()))))
     summary = [{"source_ip": r[0], "count": c, "dkim": r[3], "spf": r[4], "signatures": [list(s) for s in r[7]]}
                for r, c in sorted(rows.items())]
-    return xml, summary, min(received), max(max(received), int(time.time()))
+    return xml, summary, begin, end
 
 
 def send(xml, domain, org, email, report_id, begin, end, rua):
