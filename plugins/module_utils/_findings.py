@@ -13,6 +13,9 @@ CHECKS = frozenset((
     "dkim.missing", "dkim.syntax", "dkim.mismatch", "dkim.weak",
     "dmarc.missing", "dmarc.syntax", "dmarc.obsolete", "dmarc.policy", "dmarc.report_auth",
     "dnsbl.listed",
+    "mta_sts.missing", "mta_sts.syntax", "mta_sts.policy", "mta_sts.id",
+    "tls_rpt.missing", "tls_rpt.syntax",
+    "dane.missing", "dane.unsigned", "dane.mismatch",
     # DNS that could not be read: never a missing record (the record may well be there).
     "dns.unreachable", "dns.cname_loop",
 ))
