@@ -62,11 +62,12 @@ class MailHost(object):
 
     def remove(self):
         """Remove the container; a container caught mid-stop (podman rm exit 2) gets a second try."""
-        for _ in range(REMOVE_TRIES):
+        for attempt in range(1, REMOVE_TRIES + 1):
             proc = self.podman("rm", "-f", "-t", "2", "--ignore", CONTAINER, check=False)
             if proc.returncode == 0:
                 return
-            time.sleep(2)
+            if attempt < REMOVE_TRIES:
+                time.sleep(2)
         raise AssertionError("podman rm %s: exit %d: %s" % (CONTAINER, proc.returncode, proc.stderr.strip()))
 
     def read(self, path):
