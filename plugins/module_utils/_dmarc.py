@@ -16,6 +16,7 @@ from urllib.parse import unquote as _url_unquote
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._findings import Finding
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import is_hostname, normalise_name
+from ansible_collections.mailauth.hardening.plugins.module_utils._tags import unique_items
 
 
 VERSION = "DMARC1"
@@ -96,13 +97,7 @@ def _uri_list(field, values):
         return []
     if isinstance(values, str):
         values = [v for v in values.split(",") if v.strip()]
-    uris = []
-    for index, value in enumerate(values):
-        uri = _mailto("%s[%d]" % (field, index), value)
-        if uri in uris:
-            raise InputError("%s[%d]" % (field, index), "%r is listed twice." % value, "list it once.")
-        uris.append(uri)
-    return uris
+    return unique_items(field, values, _mailto)
 
 
 def build_dmarc(p="none", rua=(), ruf=(), fo=None, adkim=None, aspf=None, sp=None, np=None, t=None, psd=None,

@@ -15,6 +15,7 @@ import re
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._findings import Finding
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import is_hostname, normalise_name
+from ansible_collections.mailauth.hardening.plugins.module_utils._tags import split_tags
 
 VERSION = "STSv1"
 MODES = ("enforce", "testing", "none")
@@ -115,19 +116,7 @@ def build_txt(policy_text):
 
 def parse_txt(text, field="mta_sts_txt"):
     """``{"v": ..., "id": ...}`` of a ``_mta-sts`` record, or InputError naming what is wrong."""
-    tags = {}
-    for part in [p.strip(" \t") for p in (text or "").split(";")]:
-        if not part:
-            continue
-        name, equals, value = part.partition("=")
-        name = name.strip(" \t")
-        if not equals or not name:
-            raise InputError(field, "%r is not a tag=value pair." % part, "write v=STSv1; id=20261202T000000.")
-        if name in tags:
-            raise InputError("%s.%s" % (field, name), "the tag appears more than once.", "keep one %s tag." % name)
-        tags[name] = value.strip(" \t")
-    if tags.get("v") != VERSION or not text.lstrip().startswith("v"):
-        raise InputError("%s.v" % field, "the record must start with v=%s." % VERSION, "put v=STSv1 first.")
+    tags = split_tags(text, field, VERSION, "v=STSv1; id=20261202T000000")
     if not _ID_RE.match(tags.get("id", "")):
         raise InputError("%s.id" % field, "id %r is not 1-32 letters and digits." % tags.get("id"),
                          "write id= with letters and digits only, changed whenever the policy changes.")

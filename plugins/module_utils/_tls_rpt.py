@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._findings import Finding
 from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import is_hostname, normalise_name
+from ansible_collections.mailauth.hardening.plugins.module_utils._tags import split_tags, unique_items
 
 VERSION = "TLSRPTv1"
 _TXT_RE = re.compile(r"^[vV][ \t]*=[ \t]*TLSRPTv1(;|[ \t]|$)")
@@ -47,13 +48,7 @@ def rua_input(values, field="tls_rpt.rua"):
         values = [values]
     if not isinstance(values, (list, tuple)) or not values:
         raise InputError(field, "needs at least one report destination.", "list e.g. [tls-reports@example.com].")
-    uris = []
-    for index, value in enumerate(values):
-        uri = _rua("%s[%d]" % (field, index), value)
-        if uri in uris:
-            raise InputError("%s[%d]" % (field, index), "%r is listed twice." % value, "list it once.")
-        uris.append(uri)
-    return uris
+    return unique_items(field, values, _rua)
 
 
 def build_txt(rua):
@@ -62,19 +57,7 @@ def build_txt(rua):
 
 def parse_txt(text, field="tls_rpt"):
     """``{"v": ..., "rua": [...]}`` of a record; InputError names the bad part."""
-    tags = {}
-    for part in [p.strip(" \t") for p in (text or "").split(";")]:
-        if not part:
-            continue
-        name, equals, value = part.partition("=")
-        name = name.strip(" \t")
-        if not equals or not name:
-            raise InputError(field, "%r is not a tag=value pair." % part, "write v=TLSRPTv1; rua=mailto:...")
-        if name in tags:
-            raise InputError("%s.%s" % (field, name), "the tag appears more than once.", "keep one %s tag." % name)
-        tags[name] = value.strip(" \t")
-    if tags.get("v") != VERSION or not (text or "").lstrip().startswith("v"):
-        raise InputError("%s.v" % field, "the record must start with v=%s." % VERSION, "put v=TLSRPTv1 first.")
+    tags = split_tags(text, field, VERSION, "v=TLSRPTv1; rua=mailto:tls-reports@example.com")
     if not tags.get("rua"):
         raise InputError("%s.rua" % field, "the record has no rua.", "add rua=mailto:tls-reports@DOMAIN.")
     return {"v": tags["v"], "rua": rua_input([u.strip(" \t") for u in tags["rua"].split(",")], "%s.rua" % field)}
