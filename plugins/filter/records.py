@@ -8,12 +8,12 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import build_dkim_record
-from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc import build_dmarc
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._spf import build_spf, validate_spf
-from ansible_collections.mailauth.hardening.plugins.module_utils._tls_rpt import build_txt as build_tls_rpt, rua_input
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt import split_txt
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import build_dkim_record
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dmarc import build_dmarc
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.spf import build_spf, validate_spf
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.tls_rpt import build_txt as build_tls_rpt, rua_input
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import split_txt
 
 _DEFAULT = object()
 _SPF_KEYS = ("mechanisms", "all")

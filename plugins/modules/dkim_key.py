@@ -244,7 +244,7 @@ import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim.keys import (
     GENERATE,
     KEEP,
     MAX_KEY_FILE_OCTETS,
@@ -263,7 +263,7 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys impo
     parse_key_mode,
     private_key_pem,
 )
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
     RSA_RECOMMENDED_BITS,
@@ -272,9 +272,9 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record im
     public_key_b64,
     validate_domain,
 )
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt import split_txt
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on, require_library
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import split_txt
 
 
 def _user_id(name, field, lookup):

@@ -244,11 +244,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_txt_task import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._publish.dns_txt_task import (
     PROVIDER_ARGS, RECORD_ARGS, WAIT_ARGS, TaskError, discovery_servers, publish, wait_for_servers)
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt_changes import diff_of
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import diff_of
 
 
 def command_runner(module):

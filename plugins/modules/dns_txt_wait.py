@@ -93,10 +93,10 @@ zones:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_txt_task import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._publish.dns_txt_task import (
     PROVIDER_ARGS, RECORD_ARGS, WAIT_ARGS, discovery_servers, wait_for_servers, wanted_by_zone)
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on
 
 
 def main():

@@ -296,17 +296,17 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._audit import (
-    FAIL_ON, RecordingLookup, authoritative_servers, disagreements, dnsbl_sites, domain_spec, routed_lookup,
-    run_audit)
-from ansible_collections.mailauth.hardening.plugins.module_utils._audit_report import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._audit.audit import (
+    FAIL_ON, RecordingLookup, disagreements, dnsbl_sites, domain_spec, run_audit)
+from ansible_collections.mailauth.hardening.plugins.module_utils._audit.report import (
     render_html, render_json, render_text)
-from ansible_collections.mailauth.hardening.plugins.module_utils._dnsbl import dqs_keys, mask_dqs
-from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_evidence import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dnsbl import dqs_keys, mask_dqs
+from ansible_collections.mailauth.hardening.plugins.module_utils._reports.dmarc_evidence import (
     EVIDENCE_OPTIONS, checked_params, params_evidence, readiness_stats)
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import check_port, check_seconds
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import HAS_DNSPYTHON, dns_lookup
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, hide, require_library
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import check_port, check_seconds
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import HAS_DNSPYTHON, dns_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import authoritative_servers, routed_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on, hide, require_library
 
 REPORT_NAMES = {"json": "audit.json", "html": "audit.html"}
 

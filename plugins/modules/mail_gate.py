@@ -239,17 +239,17 @@ selectors:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _gates
-from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_evidence import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._gates import gates as _gates
+from ansible_collections.mailauth.hardening.plugins.module_utils._reports.dmarc_evidence import (
     EVIDENCE_OPTIONS, checked_params, params_evidence)
-from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_stage import StageMoves
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._gate_dns import gate_views
-from ansible_collections.mailauth.hardening.plugins.module_utils._gate_input import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._gates.dmarc_stage import StageMoves
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._gates.views import gate_views
+from ansible_collections.mailauth.hardening.plugins.module_utils._gates.inputs import (
     audited_domains, check_findings, check_gate_input)
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import HAS_DNSPYTHON
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import HAS_DNSPYTHON
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on, require_library
 
 
 def decide(module, gate, trips, result, soft=False):

@@ -5,10 +5,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _audit
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import LookupFailure, static_lookup
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt import split_txt
+from ansible_collections.mailauth.hardening.plugins.module_utils._audit import audit as _audit
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import LookupFailure, static_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import split_txt
 
 D = "example.com"
 IP = "203.0.113.10"
@@ -290,24 +290,6 @@ def test_recording_lookup_caches_failures():
         with pytest.raises(LookupFailure):
             recorder(D, "TXT")
     assert inner.queries == [(D, "TXT")]
-
-
-def test_routed_lookup_and_authoritative_servers():
-    recursive = static_lookup({("example.com", "NS"): ["ns2.example.com.", "ns1.example.com."],
-                               ("ns1.example.com", "A"): ["192.0.2.1"], ("ns2.example.com", "AAAA"): ["2001:db8::2"],
-                               ("other.net", "TXT"): ["outside"]})
-    zone, servers = _audit.authoritative_servers("mail.example.com", recursive)
-    assert zone == "example.com"
-    assert servers == [("ns1.example.com", "192.0.2.1"), ("ns2.example.com", "2001:db8::2")]
-    authoritative = static_lookup({("example.com", "TXT"): ["inside"]})
-    lookup = _audit.routed_lookup(zone, authoritative, recursive)
-    assert lookup("EXAMPLE.com.", "TXT") == ["inside"] and lookup("other.net", "TXT") == ["outside"]
-
-
-def test_authoritative_servers_none_found():
-    with pytest.raises(InputError) as err:
-        _audit.authoritative_servers("example.com", static_lookup({}))
-    assert err.value.field == "nameservers"
 
 
 def test_run_audit_summary_and_fail_on(rsa2048):

@@ -2,8 +2,10 @@
 import json
 import re
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _audit, _audit_report
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import static_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._audit import audit as _audit
+
+from ansible_collections.mailauth.hardening.plugins.module_utils._audit import report as _audit_report
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import static_lookup
 
 GOOD = {("ok.example", "TXT"): ["v=spf1 ip4:192.0.2.1 -all"],
         ("_dmarc.ok.example", "TXT"): ["v=DMARC1; p=none; rua=mailto:d@ok.example"]}
@@ -65,7 +67,7 @@ def test_text_table():
 
 
 def _with_readiness():
-    from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_evidence import THRESHOLDS, evidence
+    from ansible_collections.mailauth.hardening.plugins.module_utils._reports.dmarc_evidence import THRESHOLDS, evidence
     record = {"source_ip": "203.0.113.5", "count": 7, "dkim": "fail", "spf": "fail", "reasons": [],
               "auth_results": {"dkim": [{"domain": "<evil>.example", "result": "pass"}], "spf": []}}
     report = {"org_name": "r", "report_id": "1", "domain": "ok.example", "begin": "2025-12-01T00:00:00Z",

@@ -8,9 +8,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dane import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dane import (
     build_tlsa, certificate_digest, check_tlsa, normalise_tlsa, owned_mx, parse_tlsa, plan, tlsa_name)
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 A, B, C = "a" * 64, "b" * 64, "c" * 64
 

@@ -1,9 +1,9 @@
 """The dns_txt steps with fake providers: grouping by zone, check mode, partial failures."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _dns_txt_task as task
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import NameConflict, ProviderError
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._publish import dns_txt_task as task
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 
 class FakeProvider(object):

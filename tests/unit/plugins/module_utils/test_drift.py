@@ -1,7 +1,7 @@
 """Drift items from registered results, the fleet fold and the report (pure)."""
 import json
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _drift
+from ansible_collections.mailauth.hardening.plugins.module_utils._drift import drift as _drift
 
 HOST = "mx1.example.test"
 

@@ -1,8 +1,8 @@
 """MTA-STS policy and record (RFC 8461); checkdmarc 6.0.4 parses what we build, as a judge."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._mta_sts import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.mta_sts import (
     MAX_AGE_LIMIT, build_policy, build_txt, check_policy, find_txt, mx_matches, parse_policy, parse_txt,
     policy_id, policy_input, policy_url, txt_name)
 

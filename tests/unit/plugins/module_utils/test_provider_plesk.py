@@ -1,9 +1,9 @@
 """Plesk back end: --info parsing and the add/del commands, with a fake `plesk`."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import NameConflict, ProviderError
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._provider_plesk import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.plesk import (
     PleskProvider, find_zone, parse_info, relative_label)
 
 INFO = """example.com.  NS  ns1.example.com.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._report_files import Collector, Limits
+from ansible_collections.mailauth.hardening.plugins.module_utils._reports.files import Collector, Limits
 
 CORPUS = Path(__file__).resolve().parents[3] / "dmarc_corpus"
 GOOGLE = (CORPUS / "src" / "google.xml").read_bytes()
@@ -116,7 +116,7 @@ def test_a_2gb_file_is_skipped_by_its_size_without_reading_it(tmp_path):
 BOMBS = r'''
 import gzip, io, resource, sys, zipfile, zlib
 sys.path.insert(0, sys.argv[1])
-from ansible_collections.mailauth.hardening.plugins.module_utils._report_files import Collector, Limits
+from ansible_collections.mailauth.hardening.plugins.module_utils._reports.files import Collector, Limits
 head = b'<?xml version="1.0"?><feedback>'
 piece = b" " * (1024 * 1024)  # made a MiB at a time, so the test itself stays small
 stream = zlib.compressobj(9, zlib.DEFLATED, 31)

@@ -1,8 +1,8 @@
 """TLS-RPT record (RFC 8460); checkdmarc 6.0.4 parses what we build, as a judge."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._tls_rpt import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.tls_rpt import (
     build_txt, check_txt, parse_txt, rua_input, txt_name)
 
 checkdmarc_tlsrpt = pytest.importorskip("checkdmarc.smtp_tls_reporting")

@@ -7,7 +7,7 @@ import stat
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import inspect_dkim_record
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import inspect_dkim_record
 from ansible_collections.mailauth.hardening.plugins.modules import dkim_key
 
 
