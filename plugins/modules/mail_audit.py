@@ -76,6 +76,21 @@ options:
         description: The stage C(_dmarc) should publish now; C(dmarc.policy) reports a different C(p=).
         type: str
         choices: [none, quarantine, reject]
+      mta_sts:
+        description:
+          - Check the MTA-STS record C(_mta-sts.DOMAIN) (RFC 8461) - C(mta_sts.missing), C(mta_sts.syntax)
+            (one C(v=STSv1) record with an C(id) of 1-32 letters and digits). The policy file it announces is
+            not fetched yet.
+        type: bool
+        default: false
+        version_added: 0.2.0
+      tls_rpt:
+        description:
+          - Check the TLS reporting record C(_smtp._tls.DOMAIN) (RFC 8460) - C(tls_rpt.missing), C(tls_rpt.syntax)
+            (one C(v=TLSRPTv1) record whose C(rua) holds C(mailto:) and C(https:) URIs).
+        type: bool
+        default: false
+        version_added: 0.2.0
   nameservers:
     description:
       - Name servers to ask, as C(IP) or C(IP:PORT) (C([IPv6]:PORT)). Every one is asked for every
@@ -389,6 +404,8 @@ def run_module():
         spf_all=dict(type="str", choices=["fail", "softfail", "neutral"]),
         dkim=dict(type="list", elements="dict", default=[], options=dkim_spec),
         dmarc_policy=dict(type="str", choices=["none", "quarantine", "reject"]),
+        mta_sts=dict(type="bool", default=False),
+        tls_rpt=dict(type="bool", default=False),
     )
     module = AnsibleModule(
         argument_spec=dict(

@@ -23,6 +23,8 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_r
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.dmarc import (
     POLICIES, find_dmarc, parse_dmarc, report_auth_names, report_destinations, validate_dmarc)
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.dnsbl import build_site, filter_matches, mask_dqs
+from ansible_collections.mailauth.hardening.plugins.module_utils._records import mta_sts as _mta_sts
+from ansible_collections.mailauth.hardening.plugins.module_utils._records import tls_rpt as _tls_rpt
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.findings import SEVERITIES, Finding
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import (
@@ -35,6 +37,8 @@ CHECK_ORDER = (
     "spf.missing", "spf.multiple", "spf.syntax", "spf.lookups", "spf.all", "spf.sender",
     "dkim.missing", "dkim.syntax", "dkim.mismatch", "dkim.weak",
     "dmarc.missing", "dmarc.syntax", "dmarc.obsolete", "dmarc.policy", "dmarc.report_auth",
+    "mta_sts.missing", "mta_sts.syntax",
+    "tls_rpt.missing", "tls_rpt.syntax",
     "dnsbl.listed",
     "dns.unreachable", "dns.cname_loop",
 )
@@ -103,14 +107,19 @@ def domain_spec(data, field):
     """Check one ``domains`` entry and return it normalised; InputError names the field."""
     if not isinstance(data, dict):
         raise InputError(field, "must be a mapping with at least name.", "write e.g. {name: example.com}.")
-    unknown = sorted(set(data) - {"name", "sending_ips", "spf_all", "dkim", "dmarc_policy"})
+    unknown = sorted(set(data) - {"name", "sending_ips", "spf_all", "dkim", "dmarc_policy", "mta_sts", "tls_rpt"})
     if unknown:
         raise InputError(field, "unknown key(s) %s." % ", ".join(unknown),
-                         "use name, sending_ips, spf_all, dkim and dmarc_policy.")
+                         "use name, sending_ips, spf_all, dkim, dmarc_policy, mta_sts and tls_rpt.")
     name = data.get("name")
     if not is_hostname(name or ""):
         raise InputError(field + ".name", "%r is not a domain name." % (name,), "write e.g. example.com.")
     spec = {"name": normalise_name(name), "sending_ips": [], "spf_all": None, "dkim": [], "dmarc_policy": None}
+    for flag in ("mta_sts", "tls_rpt"):
+        if not isinstance(data.get(flag, False), bool):
+            raise InputError("%s.%s" % (field, flag), "must be true or false.",
+                             "set it true when the domain publishes the record.")
+        spec[flag] = data.get(flag, False)
     for index, ip in enumerate(data.get("sending_ips") or []):
         address = _ip(ip, "%s.sending_ips[%d]" % (field, index))
         if address not in spec["sending_ips"]:
@@ -395,6 +404,27 @@ def _check_report_auth(audit, lookup, destination):
                       % (names[0], destination, audit.domain)))
 
 
+# ---------------------------------------------------------------- transport security
+
+def audit_mta_sts(audit, lookup):
+    """The ``_mta-sts`` TXT record: there once, with a valid id (the served policy is not fetched yet)."""
+    values = _txt(lookup, _mta_sts.txt_name(audit.domain), "mta_sts.", audit)
+    if values is None:
+        return
+    audit.ran("mta_sts.missing", "mta_sts.syntax")
+    text, findings = _mta_sts.find_txt(values, audit.domain)
+    audit.add(findings if text is None else _mta_sts.check_policy(audit.domain, text, None, ()))
+
+
+def audit_tls_rpt(audit, lookup):
+    """The ``_smtp._tls`` TXT record: there once, ``v=TLSRPTv1`` with valid ``rua`` destinations."""
+    values = _txt(lookup, _tls_rpt.txt_name(audit.domain), "tls_rpt.", audit)
+    if values is None:
+        return
+    audit.ran("tls_rpt.missing", "tls_rpt.syntax")
+    audit.add(_tls_rpt.check_txt(audit.domain, values))
+
+
 # ---------------------------------------------------------------- DNSBL
 
 def dnsbl_query_name(ip, zone):
@@ -461,6 +491,10 @@ def audit_domain(spec, lookup, sites=()):
     audit_spf(audit, lookup, spec["sending_ips"], spec["spf_all"])
     audit_dkim(audit, lookup, spec["dkim"])
     audit_dmarc(audit, lookup, spec["dmarc_policy"])
+    if spec.get("mta_sts"):
+        audit_mta_sts(audit, lookup)
+    if spec.get("tls_rpt"):
+        audit_tls_rpt(audit, lookup)
     audit_dnsbl(audit, lookup, spec["sending_ips"], sites)
     return audit
 

@@ -15,9 +15,12 @@ from html import escape
 from ansible_collections.mailauth.hardening.plugins.module_utils._audit import dmarc_readiness_report as _dmarc_readiness_report
 from ansible_collections.mailauth.hardening.plugins.module_utils._audit.audit import CHECK_ORDER
 
-GROUPS = (("SPF", "spf."), ("DKIM", "dkim."), ("DMARC", "dmarc."), ("DNSBL", "dnsbl."), ("DNS", "dns."))
+GROUPS = (("SPF", "spf."), ("DKIM", "dkim."), ("DMARC", "dmarc."), ("STS", "mta_sts."), ("TLSRPT", "tls_rpt."),
+          ("DNSBL", "dnsbl."), ("DNS", "dns."))
 # Shown only when DNS could not be read for some domain: otherwise a column of "ok" says nothing.
 ON_FAILURE_ONLY = ("dns.",)
+# Shown only when some domain was checked for them (an inventory that uses neither sees no new columns).
+ON_CHECK_ONLY = ("mta_sts.", "tls_rpt.")
 CELL = {  # status -> (css class, symbol, words)
     "ok": ("ok", "\u2713", "passed"),
     "info": ("ok", "i", "passed, with a note"),
@@ -53,11 +56,14 @@ code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px}
 
 
 def shown_groups(summary):
-    """GROUPS without those in ON_FAILURE_ONLY that every domain passed (or skipped)."""
-    def failed(prefix):
-        return any(status in ("warning", "error") for cells in summary["grid"].values()
+    """GROUPS without those in ON_FAILURE_ONLY that every domain passed (or skipped), and without those
+    in ON_CHECK_ONLY that no domain was checked for."""
+    def seen(prefix, statuses):
+        return any(status in statuses for cells in summary["grid"].values()
                    for check, status in cells.items() if check.startswith(prefix))
-    return [(name, prefix) for name, prefix in GROUPS if prefix not in ON_FAILURE_ONLY or failed(prefix)]
+    return [(name, prefix) for name, prefix in GROUPS
+            if (prefix not in ON_FAILURE_ONLY or seen(prefix, ("warning", "error")))
+            and (prefix not in ON_CHECK_ONLY or seen(prefix, ("ok", "info", "warning", "error")))]
 
 
 def render_json(result):

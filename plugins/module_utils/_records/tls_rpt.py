@@ -60,7 +60,12 @@ def parse_txt(text, field="tls_rpt"):
     tags = split_tags(text, field, VERSION, "v=TLSRPTv1; rua=mailto:tls-reports@example.com")
     if not tags.get("rua"):
         raise InputError("%s.rua" % field, "the record has no rua.", "add rua=mailto:tls-reports@DOMAIN.")
-    return {"v": tags["v"], "rua": rua_input([u.strip(" \t") for u in tags["rua"].split(",")], "%s.rua" % field)}
+    uris = [u.strip(" \t") for u in tags["rua"].split(",")]
+    for index, uri in enumerate(uris):
+        if not uri.lower().startswith(("mailto:", "https:")):  # the inventory may omit mailto:, a record may not
+            raise InputError("%s.rua[%d]" % (field, index), "%r is not a mailto: or https: URI." % uri,
+                             "write rua=mailto:%s." % uri)
+    return {"v": tags["v"], "rua": rua_input(uris, "%s.rua" % field)}
 
 
 def check_txt(domain, txt_values):

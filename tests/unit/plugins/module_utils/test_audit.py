@@ -58,7 +58,9 @@ def _checks(audit, severities=("error", "warning")):
 def test_correct_domain_has_no_error_or_warning(rsa2048):
     audit = _audit.audit_domain(_spec(rsa2048), _zone(key=rsa2048))
     assert _checks(audit) == []
-    assert audit.checked == set(_audit.CHECK_ORDER) - {"dnsbl.listed"}
+    # MTA-STS and TLS-RPT are checked only for a domain that says it publishes them
+    assert audit.checked == set(c for c in _audit.CHECK_ORDER if not c.startswith(("mta_sts.", "tls_rpt."))) - {
+        "dnsbl.listed"}
 
 
 def test_wrapped_expected_key_compares_equal(rsa2048):
@@ -321,3 +323,34 @@ def test_dnsbl_findings_never_show_a_dqs_key(answer):
     [found] = [f for f in _audit.audit_domain(spec, static_lookup(table), sites).findings if f.check == "dnsbl.listed"]
     assert "********.zen.dq.spamhaus.net" in found.message + found.fix
     assert DQS_KEY not in found.message + found.fix
+
+
+# ---------------------------------------------------------------- MTA-STS and TLS-RPT
+
+STS = ("_mta-sts." + D, "TXT")
+TLSRPT = ("_smtp._tls." + D, "TXT")
+
+
+@pytest.mark.parametrize("records, found", [
+    ({STS: ["v=STSv1; id=20261202"], TLSRPT: ["v=TLSRPTv1; rua=mailto:tls@example.com"]}, []),
+    ({TLSRPT: ["v=TLSRPTv1; rua=mailto:tls@example.com"]}, ["mta_sts.missing"]),
+    ({STS: ["v=STSv1; id=2026-12"], TLSRPT: ["v=TLSRPTv1; rua=tls@example.com"]}, ["mta_sts.syntax", "tls_rpt.syntax"]),
+    ({STS: ["v=STSv1; id=a", "v=STSv1; id=b"]}, ["mta_sts.syntax", "tls_rpt.missing"]),
+])
+def test_transport_security_records(rsa2048, records, found):
+    audit = _audit.audit_domain(_spec(rsa2048, mta_sts=True, tls_rpt=True), _zone(key=rsa2048, **{
+        "extra%d" % n: item for n, item in enumerate(records.items())}))
+    assert _checks(audit) == found
+    assert {"mta_sts.missing", "mta_sts.syntax", "tls_rpt.missing", "tls_rpt.syntax"} <= audit.checked
+
+
+def test_transport_security_flag_must_be_a_boolean(rsa2048):
+    with pytest.raises(InputError) as err:
+        _spec(rsa2048, tls_rpt="yes")
+    assert err.value.field == "domains[0].tls_rpt"
+
+
+def test_unreadable_tls_rpt_is_not_missing(rsa2048):
+    audit = _audit.audit_domain(_spec(rsa2048, tls_rpt=True), _zone(key=rsa2048, broken=(
+        TLSRPT, LookupFailure("_smtp._tls.example.com", "TXT", "timed out"))))
+    assert "tls_rpt.missing" not in _checks(audit) and "tls_rpt.missing" not in audit.checked

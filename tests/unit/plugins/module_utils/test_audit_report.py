@@ -40,8 +40,10 @@ def test_html_grid_has_a_cell_per_domain_and_check():
     html = _audit_report.render_html(result)
     for domain in ("ok.example", "bad.example"):
         row = re.search(r'<tr><td class="dom">%s</td>(.*?)</tr>' % re.escape(domain), html).group(1)
-        # every check but the DNS ones, which show only when DNS could not be read
-        assert row.count("<td") == len([c for c in _audit.CHECK_ORDER if not c.startswith("dns.")])
+        # every check but the DNS ones, which show only when DNS could not be read, and MTA-STS and
+        # TLS-RPT, which show only when some domain was checked for them
+        assert row.count("<td") == len([c for c in _audit.CHECK_ORDER
+                                        if not c.startswith(("dns.", "mta_sts.", "tls_rpt."))])
     bad_row = re.search(r'<tr><td class="dom">bad.example</td>(.*?)</tr>', html).group(1)
     assert 'class="err" title="spf.sender: error"' in bad_row
     assert 'class="warn" title="spf.all: warning"' in bad_row
@@ -106,3 +108,12 @@ def test_dns_failures_get_a_column_of_their_own():
     assert lines[1].split() == ["down.example", "-", "-", "-", "-", "ERROR"]
     assert lines[2].split() == ["ok.example", "ok", "-", "ok", "-", "ok"]
     assert 'title="dns.unreachable: error"' in _audit_report.render_html(result)
+
+
+def test_transport_security_columns_show_when_a_domain_is_checked():
+    spec = _audit.domain_spec({"name": "ok.example", "sending_ips": ["192.0.2.1"], "tls_rpt": True}, "d")
+    result = _audit.run_audit([spec], lambda domain: [("ns", static_lookup(GOOD))])
+    text = _audit_report.render_text(result)
+    assert text.splitlines()[0].split() == ["domain", "SPF", "DKIM", "DMARC", "TLSRPT", "DNSBL"]
+    assert text.splitlines()[1].split() == ["ok.example", "ok", "-", "ok", "warn", "-"]
+    assert "tls_rpt.missing" in text
