@@ -26,7 +26,8 @@ POLICY_PATH = "/.well-known/mta-sts.txt"
 ID_LENGTH = 32  # RFC 8461: 1-32 alphanumerics
 
 _ID_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
-_TXT_RE = re.compile(r"^[vV][ \t]*=[ \t]*STSv1(;|[ \t]|$)")
+# RFC 8461 3.1: a record that does not begin with "v=STSv1;" (blanks allowed before the ;) is not one.
+_TXT_RE = re.compile(r"^v=STSv1[ \t]*;")
 
 
 def policy_host(domain):

@@ -14,7 +14,8 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.tags import split_tags, unique_items
 
 VERSION = "TLSRPTv1"
-_TXT_RE = re.compile(r"^[vV][ \t]*=[ \t]*TLSRPTv1(;|[ \t]|$)")
+# RFC 8460 3.1: a record that does not begin with "v=TLSRPTv1;" (blanks allowed before the ;) is not one.
+_TXT_RE = re.compile(r"^v=TLSRPTv1[ \t]*;")
 _LOCAL_PART_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$")
 
 
