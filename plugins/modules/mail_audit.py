@@ -312,64 +312,18 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._audit.audit import (
-    FAIL_ON, RecordingLookup, disagreements, dnsbl_sites, domain_spec, run_audit)
+    FAIL_ON, dnsbl_sites, domain_spec, run_audit)
 from ansible_collections.mailauth.hardening.plugins.module_utils._audit.report import (
     render_html, render_json, render_text)
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.dnsbl import dqs_keys, mask_dqs
 from ansible_collections.mailauth.hardening.plugins.module_utils._reports.dmarc_evidence import (
     EVIDENCE_OPTIONS, checked_params, params_evidence, readiness_stats)
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import check_port, check_seconds
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import HAS_DNSPYTHON, dns_lookup
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import authoritative_servers, routed_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import HAS_DNSPYTHON
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.views import Views
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on, hide, require_library
 
 REPORT_NAMES = {"json": "audit.json", "html": "audit.html"}
-
-
-def _server_text(address, port):
-    return "[%s]:%d" % (address, port) if ":" in address else "%s:%d" % (address, port)
-
-
-class Views(object):
-    """Which servers answer for which domain, each behind a RecordingLookup so answers can be compared."""
-
-    def __init__(self, params):
-        self.timeout = params["timeout"]
-        self.port = params["nameserver_port"]
-        self.groups = []  # {label: RecordingLookup} per set of servers compared with each other
-        self.asked = {}
-        if params["nameservers"]:
-            dns_lookup(params["nameservers"], timeout=self.timeout)  # refuses a bad entry, naming it
-            explicit = [(ns, RecordingLookup(dns_lookup([ns], timeout=self.timeout))) for ns in params["nameservers"]]
-            self.groups.append(dict(explicit))
-            self.views_of = lambda domain: explicit
-        else:
-            self.recursive = RecordingLookup(dns_lookup(params["resolvers"] or None, timeout=self.timeout,
-                                                        field="resolvers"))
-            self.zones = {}
-            self.views_of = self._authoritative
-
-    def _authoritative(self, domain):
-        zone, servers = authoritative_servers(domain, self.recursive)
-        if zone not in self.zones:
-            recorders = dict(("%s (%s)" % (name, address),
-                              RecordingLookup(dns_lookup([_server_text(address, self.port)], timeout=self.timeout)))
-                             for name, address in servers)
-            self.groups.append(recorders)
-            self.zones[zone] = [(label, routed_lookup(zone, recorders[label], self.recursive))
-                                for label in sorted(recorders)]
-        return self.zones[zone]
-
-    def __call__(self, domain):
-        views = self.views_of(domain)
-        self.asked[domain] = [label for label, _lookup in views]
-        return views
-
-    def disagreements(self):
-        found = []
-        for group in self.groups:
-            found.extend(disagreements(group))
-        return found
 
 
 def write_reports(directory, result):
@@ -432,7 +386,9 @@ def run_module():
         sites = dnsbl_sites(params["dnsbl_zones"], dqs_key=params["dqs_key"])
         check_port("nameserver_port", params["nameserver_port"])
         check_seconds("timeout", params["timeout"])
-        views = Views(params)
+        # Each server behind a RecordingLookup, so answers can be compared (RV disagreements).
+        views = Views(params["nameservers"], params["resolvers"], params["nameserver_port"], params["timeout"],
+                      record=True)
         dmarc = checked_params(params) if params["dmarc_reports"] is not None else None
         result = run_audit(specs, views, sites, params["fail_on"])
         if dmarc:

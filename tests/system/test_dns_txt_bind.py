@@ -16,7 +16,7 @@ import dns.tsig
 import dns.update
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._publish.dns_txt_task import verify_served
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.rfc2136 import Rfc2136Provider
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import plan_changes, wanted_records

@@ -533,46 +533,6 @@ def merge_servers(audits):
     return merged, checked
 
 
-class RecordingLookup(object):
-    """Wraps a resolver: remembers each answer (and failure) so repeats are free and servers can be compared."""
-
-    def __init__(self, lookup):
-        self.lookup = lookup
-        self.answers = {}
-
-    def __call__(self, name, rdtype):
-        key = (normalise_name(name), rdtype.upper())
-        if key not in self.answers:
-            try:
-                self.answers[key] = sorted(self.lookup(*key))
-            except LookupFailure as err:
-                self.answers[key] = err
-        answer = self.answers[key]
-        if isinstance(answer, LookupFailure):
-            raise answer
-        return list(answer)
-
-
-def disagreements(recorders):
-    """``{label: RecordingLookup}`` -> the names every server was asked and answered differently."""
-    labels = sorted(recorders)
-    if len(labels) < 2:
-        return []
-    common = set(recorders[labels[0]].answers)
-    for label in labels[1:]:
-        common &= set(recorders[label].answers)
-    found = []
-    for key in sorted(common):
-        shown = dict((label, _shown(recorders[label].answers[key])) for label in labels)
-        if len(set(repr(v) for v in shown.values())) > 1:
-            found.append({"name": key[0], "type": key[1], "answers": shown})
-    return found
-
-
-def _shown(answer):
-    return "lookup failed: %s" % answer.cause if isinstance(answer, LookupFailure) else list(answer)
-
-
 # ---------------------------------------------------------------- summary
 
 def cell_status(findings, check, checked):

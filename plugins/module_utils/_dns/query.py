@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailauth.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""DNS queries with dnspython for the providers and the propagation wait.
+"""Requests to one server with dnspython (no recursion): reads and updates for the providers and the wait.
 
 Every failure becomes a ProviderError whose message names the server and the
 cause in words (timeout, refused connection, BADSIG, REFUSED, ...).
@@ -9,11 +9,9 @@ cause in words (timeout, refused connection, BADSIG, REFUSED, ...).
 
 from __future__ import annotations
 
-import socket
-
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import (
-    NameConflict, ProviderError, parse_server)
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import MissingLibrary
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import endpoint_text
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import seconds_text
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import join_txt
 
@@ -22,11 +20,9 @@ try:
     import dns.flags
     import dns.message
     import dns.name
-    import dns.nameserver
     import dns.query
     import dns.rcode
     import dns.rdatatype
-    import dns.resolver
     import dns.tsig
     HAS_DNSPYTHON = True
 except ImportError:
@@ -92,19 +88,6 @@ def describe_rcode(rcode_text):
     return "%s: %s" % (rcode_text, RCODE_MEANING.get(rcode_text, "the server answered with an error"))
 
 
-def address_of(host, port, field="server"):
-    """An IP address for ``host`` (dnspython sends only to addresses)."""
-    try:
-        infos = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)
-    except (OSError, UnicodeError) as exc:
-        raise ProviderError("%s %s: cannot find its address (%s)." % (field, host, exc))
-    return infos[0][4][0]
-
-
-def endpoint_text(host, port):
-    return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
-
-
 def send(message, host, port, timeout, tcp=True, what="request"):
     """Send ``message`` to host:port and return the reply; failures become ProviderError."""
     require_dnspython()
@@ -163,46 +146,3 @@ def query_txt(host, port, name, timeout, tcp=False, keyring=None, keyname=None, 
         raise ProviderError("DNS server %s, reading TXT at %s: %s." % (endpoint_text(host, port), name, describe_rcode(rcode)),
                             kind=rcode)
     return txt_at(reply, name)
-
-
-def resolver_for(servers, timeout, field="nameservers"):
-    """A dnspython resolver asking ``servers`` ('host[:port]' strings), or the system's when empty."""
-    require_dnspython()
-    if not servers:
-        resolver = dns.resolver.Resolver()
-    else:
-        resolver = dns.resolver.Resolver(configure=False)
-        nameservers = []
-        for index, text in enumerate(servers):
-            host, port = parse_server(text, 53, "%s[%d]" % (field, index))
-            nameservers.append(dns.nameserver.Do53Nameserver(address_of(host, port, field), port))
-        resolver.nameservers = nameservers
-    resolver.lifetime = timeout
-    resolver.timeout = timeout
-    return resolver
-
-
-def resolver_text(resolver):
-    return ", ".join(str(ns) for ns in resolver.nameservers) or "the system resolver"
-
-
-def zone_for_name(name, params, resolver=None):
-    """The zone holding absolute ``name`` by SOA walk through ``nameservers`` (or the system resolver)."""
-    resolver = resolver or resolver_for(params.get("nameservers"), params.get("timeout") or 10)
-    try:
-        return dns.resolver.zone_for_name(name, resolver=resolver, lifetime=resolver.lifetime).to_text().lower()
-    except Exception as exc:  # noqa: BLE001 - reported by name
-        raise ProviderError("finding the zone of %s through %s: %s." % (name, resolver_text(resolver), resolver_failure(exc, resolver)))
-
-
-def resolver_failure(exc, resolver):
-    """A dnspython resolver's failure in words (seconds rounded)."""
-    if isinstance(exc, dns.resolver.NoNameservers):
-        return "no server gave a usable answer (%s)" % exc
-    if isinstance(exc, dns.resolver.NoRootSOA):
-        return "no zone found up to the root"
-    if isinstance(exc, dns.resolver.NXDOMAIN):
-        return "the name does not exist"
-    if isinstance(exc, dns.resolver.LifetimeTimeout):
-        return "no answer within %s s" % seconds_text(resolver.lifetime)
-    return describe_failure(exc, resolver.lifetime)

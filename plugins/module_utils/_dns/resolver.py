@@ -1,10 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailauth.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The resolver callable of ``_records.lookup`` on dnspython: ``dns_lookup()``.
+"""Recursive resolution with dnspython, for the audit, the gates, the wait and the providers.
 
-The record logic never imports this file; modules and features build a resolver here
-and hand it down.
+``dns_lookup()`` is the resolver callable of ``_records.lookup`` (the record logic never imports
+this file: modules and features build a resolver here and hand it down); ``resolver_for()`` is a
+dnspython Resolver for the providers (lexicon's zone check) and ``zone_for_name()`` the SOA walk.
+A failed lookup raises LookupFailure; a zone that cannot be found, DiscoveryError.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from __future__ import annotations
 import ipaddress
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import DiscoveryError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.query import describe_failure, require_dnspython
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import address_of, parse_server
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import (
     LookupFailure, normalise_name, seconds_text)
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import join_txt
@@ -120,6 +125,12 @@ def dns_lookup(nameservers=None, port=53, timeout=5.0, field="nameservers"):
             resolver.port = port
     resolver.lifetime = float(timeout)
     resolver.timeout = float(timeout)
+    return resolver_lookup(resolver)
+
+
+def resolver_lookup(resolver):
+    """The resolver callable asking a dnspython ``resolver`` (its lifetime bounds each lookup)."""
+    timeout = resolver.lifetime
 
     def lookup(name, rdtype):
         name = normalise_name(name)
@@ -133,3 +144,47 @@ def dns_lookup(nameservers=None, port=53, timeout=5.0, field="nameservers"):
         return _answer_values(rdtype, answer.rrset)
 
     return lookup
+
+
+def resolver_for(servers, timeout, field="nameservers"):
+    """A dnspython resolver asking ``servers`` ('host[:port]' strings, names allowed), or the system's when empty."""
+    require_dnspython()
+    if not servers:
+        resolver = dns.resolver.Resolver()
+    else:
+        resolver = dns.resolver.Resolver(configure=False)
+        nameservers = []
+        for index, text in enumerate(servers):
+            host, port = parse_server(text, 53, "%s[%d]" % (field, index))
+            nameservers.append(dns.nameserver.Do53Nameserver(address_of(host, port, field), port))
+        resolver.nameservers = nameservers
+    resolver.lifetime = timeout
+    resolver.timeout = timeout
+    return resolver
+
+
+def resolver_text(resolver):
+    return ", ".join(str(ns) for ns in resolver.nameservers) or "the system resolver"
+
+
+def zone_for_name(name, params, resolver=None):
+    """The zone holding absolute ``name`` by SOA walk through ``nameservers`` (or the system resolver)."""
+    resolver = resolver or resolver_for(params.get("nameservers"), params.get("timeout") or 10)
+    try:
+        return dns.resolver.zone_for_name(name, resolver=resolver, lifetime=resolver.lifetime).to_text().lower()
+    except Exception as exc:  # noqa: BLE001 - reported by name
+        raise DiscoveryError("finding the zone of %s through %s: %s." % (name, resolver_text(resolver),
+                                                                         resolver_failure(exc, resolver)))
+
+
+def resolver_failure(exc, resolver):
+    """A dnspython resolver's failure in words (seconds rounded)."""
+    if isinstance(exc, dns.resolver.NoNameservers):
+        return "no server gave a usable answer (%s)" % exc
+    if isinstance(exc, dns.resolver.NoRootSOA):
+        return "no zone found up to the root"
+    if isinstance(exc, dns.resolver.NXDOMAIN):
+        return "the name does not exist"
+    if isinstance(exc, dns.resolver.LifetimeTimeout):
+        return "no answer within %s s" % seconds_text(resolver.lifetime)
+    return describe_failure(exc, resolver.lifetime)

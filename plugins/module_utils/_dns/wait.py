@@ -12,17 +12,11 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import ProviderError, parse_server
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.query import (
-    address_of, endpoint_text, query_txt, require_dnspython, resolver_failure, resolver_text)
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import DiscoveryError, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.query import query_txt
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import resolver_for, resolver_lookup, resolver_text
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import authoritative_servers
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import seconds_text
-
-try:
-    import dns.exception
-    import dns.rdatatype
-    import dns.resolver
-except ImportError:
-    pass  # require_dnspython() reports it
 
 
 def expectations(wanted, changes, state):
@@ -37,53 +31,14 @@ def expectations(wanted, changes, state):
     return expect
 
 
-class Server(object):
-    __slots__ = ("label", "host", "port")
-
-    def __init__(self, label, host, port):
-        self.label = label
-        self.host = host
-        self.port = port
-
-    def __str__(self):
-        where = endpoint_text(self.host, self.port)
-        return where if self.label in (None, where) else "%s (%s)" % (self.label, where)
-
-
-def explicit_servers(texts, port, field="wait_servers"):
-    servers = []
-    for index, text in enumerate(texts):
-        host, server_port = parse_server(text, port, "%s[%d]" % (field, index))
-        servers.append(Server(endpoint_text(host, server_port), address_of(host, server_port, field), server_port))
-    return servers
-
-
-def authoritative_servers(zone, resolver, port):
-    """Every address of every NS of ``zone``, looked up through ``resolver``."""
-    require_dnspython()
+def zone_servers(zone, through, timeout, port):
+    """Every address of every NS of ``zone``, looked up through the recursive servers ``through`` (or the system's)."""
+    resolver = resolver_for(through, timeout)
     try:
-        targets = sorted(set(rdata.target.to_text() for rdata in resolver.resolve(zone, "NS")))
-    except dns.exception.DNSException as exc:
-        raise ProviderError("finding the name servers of %s through %s: %s. Fix: check nameservers, or give "
-                            "wait_servers to name the servers." % (zone, resolver_text(resolver),
-                                                                   resolver_failure(exc, resolver)))
-    servers = []
-    for target in targets:
-        addresses = []
-        for rdtype in ("A", "AAAA"):
-            try:
-                addresses += [rdata.address for rdata in resolver.resolve(target, rdtype)]
-            except (dns.resolver.NoAnswer, dns.resolver.NXDOMAIN):
-                continue
-            except dns.exception.DNSException as exc:
-                raise ProviderError("finding the address of name server %s through %s: %s. Fix: check nameservers, "
-                                    "or give wait_servers." % (target, resolver_text(resolver),
-                                                               resolver_failure(exc, resolver)))
-        if not addresses:
-            raise ProviderError("name server %s of %s has no address through %s. Fix: give wait_servers."
-                                % (target, zone, resolver_text(resolver)))
-        servers += [Server(target, address, port) for address in addresses]
-    return servers
+        return authoritative_servers(zone, resolver_lookup(resolver), port, strict=True)[1]
+    except DiscoveryError as exc:
+        raise DiscoveryError("%s, asked through %s. Fix: check nameservers, or give wait_servers to name the servers."
+                             % (str(exc).rstrip("."), resolver_text(resolver)))
 
 
 def lag_at(server, expect, timeout):

@@ -15,6 +15,7 @@ feed with canned output). No library speaks Plesk, hence this file.
 from __future__ import annotations
 
 import collections
+import os
 import re
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import (
@@ -149,12 +150,23 @@ class PleskCli(object):
 PLESK_DIRS = ("/usr/sbin", "/usr/local/psa/bin", "/opt/psa/bin")
 
 
+def command_runner(module, command="plesk"):
+    """``run(argv after the word plesk)`` for an AnsibleModule, with LC_ALL=C: Plesk's messages are parsed in English.
+
+    ``command`` is a path, or a name looked up on PATH and then in PLESK_DIRS; None when it is not found.
+    """
+    path = command if os.path.isabs(command) else module.get_bin_path(command, opt_dirs=list(PLESK_DIRS))
+    if not path:
+        return None
+    return lambda argv: module.run_command([path] + list(argv), environ_update=dict(LC_ALL="C", LANG="C"))
+
+
 def module_cli(module):
     """A PleskCli for an AnsibleModule: find ``plesk`` (PATH first) or fail saying where we looked."""
-    plesk = module.get_bin_path("plesk", opt_dirs=list(PLESK_DIRS))
-    if not plesk:
+    run = command_runner(module)
+    if run is None:
         module.fail_json(msg=not_found_message(PLESK_DIRS))
-    return PleskCli(lambda argv: module.run_command([plesk] + list(argv), environ_update=dict(LC_ALL="C", LANG="C")))
+    return PleskCli(run)
 
 
 def _short(text, limit=400):

@@ -11,9 +11,11 @@ hold a CNAME), plan, apply, read back, wait.
 
 from __future__ import annotations
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import (
-    NameConflict, ProviderError, find_zone, open_provider)
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError, check_port, check_seconds
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.registry import find_zone, open_provider
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import discovery_servers, explicit_servers
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.wait import expectations, wait_until_served, zone_servers
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.owned_names import check_owned_names
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import (
     names_of, normalise_zone, plan_changes, wanted_records)
@@ -90,9 +92,9 @@ def checked_records(params):
     return wanted
 
 
-def wanted_by_zone(params, run_command=None, wanted=None):
+def wanted_by_zone(params, adapter=None, wanted=None):
     """Validate the records (unless ``wanted`` is given) and group them {zone: [Wanted]}; the zone is
-    found when not given."""
+    found when not given (``adapter``: the host adapter the back end runs on, see providers.base)."""
     wanted = checked_records(params) if wanted is None else wanted
     if params.get("zone"):
         return {normalise_zone(params["zone"]): wanted}
@@ -100,7 +102,7 @@ def wanted_by_zone(params, run_command=None, wanted=None):
     found = {}
     for item in wanted:
         if item.name not in found:
-            found[item.name] = find_zone(params, item.name, run_command)
+            found[item.name] = find_zone(params, item.name, adapter)
         zones.setdefault(found[item.name], []).append(item)
     return zones
 
@@ -163,7 +165,7 @@ def verify_served(provider, changes, applied):
                             % (provider.zone, "; ".join(missing)), served)
 
 
-def publish(params, check_mode, run_command=None):
+def publish(params, check_mode, adapter=None):
     """Ensure the records; return {changed, changes, applied, zones, findings} with internal ``plan``.
 
     Raises InputError before anything is touched, TaskError (with what was applied) after.
@@ -173,7 +175,7 @@ def publish(params, check_mode, run_command=None):
                          "for example once for the group with module_defaults.")
     wanted = checked_records(params)
     findings = record_findings(wanted, params["state"], params.get("validate", True))
-    zones = wanted_by_zone(params, run_command, wanted)
+    zones = wanted_by_zone(params, adapter, wanted)
     plan = {}
     applied = []
     providers = {}
@@ -181,7 +183,7 @@ def publish(params, check_mode, run_command=None):
         # Every zone is read and planned before anything is sent, so a refusal changes nothing anywhere.
         plans = {}
         for zone, items in zones.items():
-            providers[zone] = open_provider(params, zone, run_command)
+            providers[zone] = open_provider(params, zone, adapter)
             plans[zone] = plan_changes(read_current(providers[zone], items, params["state"]), items, params["state"])
         for zone, changes in plans.items():
             plan.update(changes)
@@ -206,29 +208,20 @@ def _named(message, exc, wanted):
     return "%s: %s" % (fields[0], message) if fields else message
 
 
-def wait_for_servers(params, zones, plan, resolver_servers=None):
-    """Wait until every authoritative server of each zone serves the outcome; return the servers asked."""
-    from ansible_collections.mailauth.hardening.plugins.module_utils._dns.query import resolver_for
-    from ansible_collections.mailauth.hardening.plugins.module_utils._dns.wait import (
-        authoritative_servers, expectations, explicit_servers, wait_until_served)
+def wait_for_servers(params, zones, plan):
+    """Wait until every authoritative server of each zone serves the outcome; return the servers asked.
+
+    The servers: wait_servers, else each zone's NS set found through nameservers, else through the
+    rfc2136 primary (it answers for its zones), else through the system resolver.
+    """
     timeout = params.get("timeout") or 10
     asked = []
     for zone, wanted in zones.items():
         if params.get("wait_servers"):
             servers = explicit_servers(params["wait_servers"], params["wait_port"])
         else:
-            through = params.get("nameservers") or resolver_servers or []
-            servers = authoritative_servers(zone, resolver_for(through, timeout), params["wait_port"])
+            servers = zone_servers(zone, discovery_servers(params) or [], timeout, params["wait_port"])
         expect = expectations(wanted, dict((n, c) for n, c in plan.items() if n in names_of(wanted)), params["state"])
         wait_until_served(servers, expect, params["wait_timeout"], params["wait_interval"])
         asked += [str(server) for server in servers if str(server) not in asked]
     return asked
-
-
-def discovery_servers(params):
-    """Where to look up a zone's NS set when nameservers is not given: the rfc2136 server."""
-    if params.get("provider") == "rfc2136" and params.get("server"):
-        from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import parse_server
-        from ansible_collections.mailauth.hardening.plugins.module_utils._dns.query import endpoint_text
-        return [endpoint_text(*parse_server(params["server"], params.get("port") or 53, "server"))]
-    return []

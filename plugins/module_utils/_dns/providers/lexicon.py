@@ -22,8 +22,10 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import NameConflict, ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import MissingLibrary
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import Provider
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import resolver_for
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import normalise_txt, parse_txt, join_txt, quote_txt
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import owned_tag
 
@@ -137,13 +139,14 @@ def describe_api_failure(exc, unreachable_fix=None):
                                 "check the API address in provider_options and that this machine reaches it.")
 
 
-class LexiconProvider(object):
-    def __init__(self, params, zone):
+class LexiconProvider(Provider):
+    """A hosted DNS API through dns-lexicon; ``params['provider']`` is lexicon's provider name."""
+
+    def __init__(self, params, zone, adapter=None):
+        super().__init__(params, zone, adapter)
         if not HAS_LEXICON:
             raise MissingLibrary("dns-lexicon")
-        from ansible_collections.mailauth.hardening.plugins.module_utils._dns.query import resolver_for
         self.name = params["provider"]
-        self.zone = zone
         self.dialect = DIALECTS.get(self.name, Dialect())
         options = dict(params.get("provider_options") or {})
         self.secrets = [str(v) for v in options.values() if isinstance(v, (str, int)) and not isinstance(v, bool)]

@@ -9,12 +9,15 @@ Facts from /work/shared/plesk-cli.md: ``--info DOMAIN`` lists one record a line 
 ``--add`` exits 2 when the record already exists. Plesk stores the value unsplit
 and splits it when it writes the zone, so we pass the joined value.
 The CLI is not atomic: ProviderError.applied lists what took effect before a failure.
+Commands go through the Plesk host adapter (``_hosts.plesk.PleskCli``: LC_ALL=C, plesk found on
+PATH or in Plesk's own directories).
 """
 
 from __future__ import annotations
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import NameConflict, ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import Provider
 
 ALREADY_EXISTS = 2
 
@@ -35,20 +38,20 @@ def relative_label(name, zone):
     return "" if name == zone else name[:-len(zone) - 1]
 
 
-class PleskProvider(object):
-    def __init__(self, params, zone, run_command):
-        if run_command is None:
-            raise ProviderError("internal: the plesk provider needs a command runner.")
+class PleskProvider(Provider):
+    """``plesk bin dns`` through ``adapter``, a ``_hosts.plesk.PleskCli``."""
+
+    def __init__(self, params, zone, adapter=None):
+        super().__init__(params, zone, adapter)
+        if adapter is None:
+            raise ProviderError("internal: the plesk provider needs the Plesk CLI adapter.")
         self.command = params.get("plesk_command") or "plesk"
-        self.zone = zone
         self.domain = zone.rstrip(".")
-        self.run = run_command
         self._info = None
 
     def _plesk(self, *args):
-        argv = [self.command, "bin", "dns"] + list(args)
         try:
-            return self.run(argv)
+            return self.adapter.run(["bin", "dns"] + list(args))
         except OSError as exc:
             raise ProviderError("plesk: cannot run %r (%s); run this task on the Plesk host (delegate_to)."
                                 % (self.command, exc.strerror or exc))
@@ -80,6 +83,21 @@ class PleskProvider(object):
         self._info = None
         return applied
 
+    @classmethod
+    def find_zone(cls, params, name, adapter=None):
+        """The longest suffix of ``name`` that Plesk knows as a domain (``--info`` succeeds); without the
+        adapter (dns_txt_wait, which runs on the controller) the SOA walk through ``nameservers``."""
+        if adapter is None:
+            return super().find_zone(params, name)
+        labels = name.rstrip(".").split(".")
+        for start in range(len(labels) - 1):
+            candidate = ".".join(labels[start:]) + "."
+            rc, _out, _err = cls(params, candidate, adapter)._plesk("--info", candidate.rstrip("."))
+            if rc == 0:
+                return candidate
+        raise InputError("zone", "Plesk serves no domain that holds %s." % name,
+                         "set zone to a domain whose DNS Plesk serves.")
+
     def _change(self, action, value, label, applied, name):
         rc, out, err = self._plesk(action, self.domain, "-txt", value, "-domain", label)
         if rc == 0 or (action == "--add" and rc == ALREADY_EXISTS):
@@ -89,17 +107,3 @@ class PleskProvider(object):
                             % (action, self.domain, name, rc, (err or out).strip()[:300],
                                "; ".join("%s %s %r" % (a["action"], a["name"], a["value"]) for a in applied) or "nothing"),
                             applied, value=value)
-
-    def close(self):
-        pass
-
-
-def find_zone(params, name, run_command):
-    """The longest suffix of ``name`` that Plesk knows as a domain (``--info`` succeeds)."""
-    labels = name.rstrip(".").split(".")
-    for start in range(len(labels) - 1):
-        candidate = ".".join(labels[start:]) + "."
-        rc, _out, _err = PleskProvider(params, candidate, run_command)._plesk("--info", candidate.rstrip("."))
-        if rc == 0:
-            return candidate
-    raise InputError("zone", "Plesk serves no domain that holds %s." % name, "set zone to a domain whose DNS Plesk serves.")

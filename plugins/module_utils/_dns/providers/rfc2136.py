@@ -15,12 +15,12 @@ from __future__ import annotations
 import base64
 import binascii
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import (
-    NameConflict, ProviderError, parse_server)
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.query import (
-    address_of, describe_rcode, endpoint_text, query_txt, require_dnspython, resolver_for, send,
-    zone_for_name)
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import Provider
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.query import describe_rcode, query_txt, require_dnspython, send
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import resolver_for, zone_for_name
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import address_of, endpoint_text, parse_server
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import split_txt
 
 try:
@@ -82,17 +82,17 @@ def tsig_key(params):
     return {key.name: key}, key.name, key.algorithm
 
 
-class Rfc2136Provider(object):
+class Rfc2136Provider(Provider):
     """Reads TXT at the primary server and updates it atomically."""
 
-    def __init__(self, params, zone):
+    def __init__(self, params, zone, adapter=None):
+        super().__init__(params, zone, adapter)
         require_dnspython()
         if not params.get("server"):
             raise InputError("server", "is required for provider rfc2136.", "give the primary server's address.")
         host, port = parse_server(params["server"], params.get("port") or 53, "server")
         self.host = address_of(host, port)
         self.port = port
-        self.zone = zone
         self.tcp = (params.get("protocol") or "tcp") == "tcp"
         self.timeout = params.get("timeout") or 10
         self.keyring, self.keyname, self.keyalgorithm = tsig_key(params)
@@ -159,25 +159,22 @@ class Rfc2136Provider(object):
                                               % (self.where, self.zone, describe_rcode(rcode))), rcode)
         return applied
 
-    def close(self):
-        pass
+    @classmethod
+    def find_zone(cls, params, name, adapter=None):
+        """SOA walk for ``name`` at the rfc2136 server itself (it is authoritative)."""
+        require_dnspython()
+        if not params.get("server"):
+            raise InputError("server", "is required for provider rfc2136.", "give the primary server's address.")
+        timeout = params.get("timeout") or 10
+        resolver = resolver_for([endpoint_text(*parse_server(params["server"], params.get("port") or 53, "server"))],
+                                timeout, field="server")
+        keyring, keyname, keyalgorithm = tsig_key(params)
+        if keyring:
+            resolver.use_tsig(keyring, keyname=keyname, algorithm=keyalgorithm)
+        return zone_for_name(name, params, resolver=resolver)
 
 
 def txt_rdata(value):
     """A TXT rdata for ``value``, split into character-strings of at most 255 octets."""
     return dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, dns.rdatatype.TXT,
                                    [s.encode("utf-8") for s in split_txt(value)])
-
-
-def find_zone(params, name):
-    """SOA walk for ``name`` at the rfc2136 server itself (it is authoritative)."""
-    require_dnspython()
-    if not params.get("server"):
-        raise InputError("server", "is required for provider rfc2136.", "give the primary server's address.")
-    timeout = params.get("timeout") or 10
-    resolver = resolver_for([endpoint_text(*parse_server(params["server"], params.get("port") or 53, "server"))],
-                            timeout, field="server")
-    keyring, keyname, keyalgorithm = tsig_key(params)
-    if keyring:
-        resolver.use_tsig(keyring, keyname=keyname, algorithm=keyalgorithm)
-    return zone_for_name(name, params, resolver=resolver)

@@ -277,23 +277,6 @@ def test_merge_names_the_server_that_differs(rsa2048):
     assert all(not f["message"].startswith("[only") for f in merged if f["severity"] == "info")
 
 
-def test_disagreements_list_each_answer():
-    one, two = _audit.RecordingLookup(static_lookup({(D, "TXT"): ["a"]})), _audit.RecordingLookup(static_lookup({}))
-    one(D, "TXT")
-    two(D, "TXT")
-    assert _audit.disagreements({"ns1": one, "ns2": two}) == [
-        {"name": D, "type": "TXT", "answers": {"ns1": ["a"], "ns2": []}}]
-
-
-def test_recording_lookup_caches_failures():
-    inner = static_lookup({(D, "TXT"): LookupFailure})
-    recorder = _audit.RecordingLookup(inner)
-    for _attempt in range(2):
-        with pytest.raises(LookupFailure):
-            recorder(D, "TXT")
-    assert inner.queries == [(D, "TXT")]
-
-
 def test_run_audit_summary_and_fail_on(rsa2048):
     spec_good = _spec(rsa2048)
     spec_bad = _audit.domain_spec({"name": "broken.example", "sending_ips": [IP], "dkim": ["s1"]}, "d")

@@ -5,7 +5,7 @@ import dns.rrset
 import dns.tsig
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import NameConflict
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.query import (
     describe_failure, failure_kind, name_conflict)
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import seconds_text

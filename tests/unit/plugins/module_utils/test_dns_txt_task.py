@@ -2,7 +2,7 @@
 import pytest
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._publish import dns_txt_task as task
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 

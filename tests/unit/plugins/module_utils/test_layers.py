@@ -145,3 +145,29 @@ def test_layer_problems_are_found(source, layer, problem):
                                     "def f(path):\n    return open(path).read()\n", "import os.path\n"])
 def test_impure_record_logic_is_found(source):
     assert purity_problems(source)
+
+
+def module_name(relpath):
+    return PACKAGE + relpath[:-3].replace(os.sep, ".").replace(".__init__", "")
+
+
+def test_no_import_cycles():
+    """Not even hidden in a function: a cycle means two files that are one."""
+    modules = dict((module_name(path), path) for path in FILES)
+    graph = dict((name, sorted(set(m for _line, m in imports(ast.parse(read(path))) if m in modules and m != name)))
+                 for name, path in modules.items())
+    cycles, state = [], {}
+
+    def visit(node, stack):
+        state[node] = "open"
+        for target in graph[node]:
+            if state.get(target) == "open":
+                cycles.append(" -> ".join(m[len(PACKAGE):] for m in stack[stack.index(target):] + [target]))
+            elif target not in state:
+                visit(target, stack + [target])
+        state[node] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert not cycles, cycles

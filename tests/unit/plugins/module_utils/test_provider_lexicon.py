@@ -2,7 +2,7 @@
 import pytest
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers import lexicon as lex
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
 
 LONG = "v=DKIM1; k=rsa; p=" + "AB/+" * 100
 
