@@ -20,8 +20,8 @@ def warnings(monkeypatch):
 
 
 def test_filter_names():
-    assert sorted(FilterModule().filters()) == ["dkim_record", "dmarc_record", "spf_record", "tls_rpt_record",
-                                                 "txt_split"]
+    names = ["dkim_record", "dmarc_record", "spf_record", "tls_rpt_record", "txt_split"]
+    assert sorted(FilterModule().filters()) == names
 
 
 # ---------------------------------------------------------------- spf_record
