@@ -54,7 +54,8 @@ def test_views_ask_every_authoritative_server_and_route_other_names_to_the_resol
     assert [lookup(D, "TXT") for _label, lookup in found] == [["v=spf1 -all"], ["v=spf1 ~all"]]
     assert found[0][1]("other.net", "TXT") == ["outside"]
     assert v("example.com") is found  # one zone, one set of servers
-    assert v.asked == {"mail.example.com": [l for l, _ in found], "example.com": [l for l, _ in found]}
+    labels = [label for label, _lookup in found]
+    assert v.asked == {"mail.example.com": labels, "example.com": labels}
     assert v.disagreements() == [{"name": D, "type": "TXT", "answers": {
         "ns1.example.com (192.0.2.1)": ["v=spf1 -all"], "ns2.example.com (2001:db8::2)": ["v=spf1 ~all"]}}]
     assert factory.calls[0] == (("192.0.2.53",), "resolvers")  # built, and so checked, before any domain
