@@ -49,24 +49,24 @@ KEEP, GENERATE, REPLACE = "keep", "generate", "replace"
 MAX_KEY_FILE_OCTETS = 64 * 1024
 
 
-def check_wanted(key_type, size):
-    """Validate the wanted type and size; return (key_type, size) with size 256 for ed25519."""
+def check_wanted(key_type, bits):
+    """Validate the wanted type and bits; return (key_type, bits) with 256 bits for ed25519."""
     if key_type not in KEY_TYPES:
         raise InputError("type", "unknown key type %r." % (key_type,), "use one of: %s." % ", ".join(KEY_TYPES))
     if key_type == "ed25519":
         return key_type, ED25519_BITS
-    if size not in RSA_SIZES:
-        raise InputError("size", "%r is not a supported RSA key size." % (size,),
+    if bits not in RSA_SIZES:
+        raise InputError("bits", "%r is not a supported RSA key size." % (bits,),
                          "use one of: %s." % ", ".join(str(s) for s in RSA_SIZES))
-    return key_type, size
+    return key_type, bits
 
 
-def generate_private_key(key_type, size=2048):
-    """A new RSA (``size`` bits) or Ed25519 private key object."""
+def generate_private_key(key_type, bits=2048):
+    """A new RSA (``bits`` bits) or Ed25519 private key object."""
     require_cryptography()
-    key_type, size = check_wanted(key_type, size)
+    key_type, bits = check_wanted(key_type, bits)
     if key_type == "rsa":
-        return rsa.generate_private_key(public_exponent=RSA_PUBLIC_EXPONENT, key_size=size,
+        return rsa.generate_private_key(public_exponent=RSA_PUBLIC_EXPONENT, key_size=bits,
                                         backend=default_backend())
     try:
         return ed25519.Ed25519PrivateKey.generate()
@@ -120,29 +120,29 @@ def describe_key(key):
     return key_type_of(key), key_bits_of(key)
 
 
-def mismatch_reason(key, key_type, size):
-    """Why ``key`` is not the wanted type/size (None when it matches; size is ignored for ed25519)."""
-    key_type, size = check_wanted(key_type, size)
+def mismatch_reason(key, key_type, bits):
+    """Why ``key`` is not the wanted type/bits (None when it matches; bits are ignored for ed25519)."""
+    key_type, bits = check_wanted(key_type, bits)
     have_type, have_bits = describe_key(key)
     if have_type != key_type:
         return "the key is %s, type asks for %s" % (have_type, key_type)
-    if have_type == "rsa" and have_bits != size:
-        return "the key is %d-bit RSA, size asks for %d" % (have_bits, size)
+    if have_type == "rsa" and have_bits != bits:
+        return "the key is %d-bit RSA, bits asks for %d" % (have_bits, bits)
     return None
 
 
-def decide_action(existing, key_type, size, regenerate, load_error=None):
+def decide_action(existing, key_type, bits, regenerate, load_error=None):
     """What to do with the key file: (KEEP | GENERATE | REPLACE, reason).
 
     ``existing`` is the loaded key, or None when there is no file (``load_error`` is
     the InputError when a file exists but is not a usable key). ``regenerate`` never
-    keeps any usable key, on_mismatch replaces a key of another type/size (or an
+    keeps any usable key, on_mismatch replaces a key of another type/bits (or an
     unusable file), always replaces every time.
     """
     if regenerate not in REGENERATE_CHOICES:
         raise InputError("regenerate", "unknown value %r." % (regenerate,),
                          "use one of: %s." % ", ".join(REGENERATE_CHOICES))
-    check_wanted(key_type, size)
+    check_wanted(key_type, bits)
     if existing is None and load_error is None:
         return GENERATE, "no key file yet"
     if regenerate == "always":
@@ -151,7 +151,7 @@ def decide_action(existing, key_type, size, regenerate, load_error=None):
         if regenerate == "on_mismatch":
             return REPLACE, "the file is not a usable key (%s)" % load_error.problem
         raise load_error
-    reason = mismatch_reason(existing, key_type, size)
+    reason = mismatch_reason(existing, key_type, bits)
     if reason and regenerate == "on_mismatch":
         return REPLACE, reason
     have_type, have_bits = describe_key(existing)

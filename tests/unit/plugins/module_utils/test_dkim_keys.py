@@ -120,8 +120,8 @@ def test_ed25519(ed_key):
 
 
 @pytest.mark.parametrize("key_type, size, field", [
-    ("dsa", 2048, "type"), ("rsa", 512, "size"), ("rsa", 2047, "size"), ("rsa", 8192, "size"),
-    ("rsa", "2048", "size"),
+    ("dsa", 2048, "type"), ("rsa", 512, "bits"), ("rsa", 2047, "bits"), ("rsa", 8192, "bits"),
+    ("rsa", "2048", "bits"),
 ])
 def test_refused_wishes(key_type, size, field):
     assert field_of(generate_private_key, key_type, size) == field
