@@ -130,12 +130,12 @@ ee_image() {
     for arg in "${ee_build_args[@]}"; do build+=(--build-arg "$arg"); done
     "$builder" build -f "$repo/ee/execution-environment.yml" -c "$context" -t "$ee_image:$tag" "${build[@]}" \
       >"$context.log" 2>&1 || { tail -n 30 "$context.log" >&2; exit 1; }
-    # The images of earlier collection versions.
-    for old in $(podman images --format '{{.Repository}}:{{.Tag}}' "$ee_image"); do
-      [[ $old == "$ee_image:$tag" ]] || podman rmi "$old" >/dev/null
-    done
   fi
   podman tag "$ee_image:$tag" "$ee_image:latest"
+  # The images of earlier inputs (latest has moved off them, so removing their tag removes them).
+  for old in $(podman images --format '{{.Repository}}:{{.Tag}}' "$ee_image"); do
+    [[ $old == "$ee_image:$tag" || $old == "$ee_image:latest" ]] || podman rmi "$old" >/dev/null
+  done
   echo "$ee_image:$tag"
 }
 
