@@ -1,8 +1,9 @@
 """The execution environment built and run as AWX runs a job: ansible-runner with process isolation.
 
 The image is ee/execution-environment.yml built by ansible-builder on the lab's Debian base
-(`lab/lab.sh ee-image`, reused while its inputs are unchanged). Each job is what AWX's
-build_execution_environment_params gives ansible-runner on a podman execution node: the EE image,
+(`lab/lab.sh ee-image`, reused while its inputs are unchanged). Each job goes through AWX's pipeline
+(ansible-runner transmit, `ansible-runner worker` as receptor starts it, process) with what AWX's
+build_execution_environment_params gives ansible-runner for a podman execution node: the EE image,
 `podman run` with `--user=root` plus the node's container options - here the lab network instead of
 AWX's default slirp4netns, and `--pull=never` (no registry) - and a machine credential's SSH key
 (runner's ssh_key, loaded into an ssh-agent inside the EE). The project holds only a playbook that
@@ -18,6 +19,7 @@ Needs podman and the lab network: run under the container lock
 (flock -o /tmp/mailauth-containers.lock .venv/bin/pytest -q tests/system/test_execution_environment_run.py).
 """
 import json
+import os
 import subprocess
 import sys
 import time
@@ -125,22 +127,31 @@ def inventory(mx1, named):
 
 
 class Job(object):
-    """One ansible-runner job in the EE, and what its artifacts say."""
+    """One job's status and what the events in its artifacts (job_events/, written by `process`) say."""
 
     def __init__(self, runner):
         self.runner = runner
-        self.stdout = runner.stdout.read()
-        [stats] = [e for e in runner.events if e["event"] == "playbook_on_stats"]
+        artifacts = Path(runner.artifact_dir)
+        self.rc = int((artifacts / "rc").read_text())
+        self.command = json.loads((artifacts / "command").read_text())["command"]
+        events = [json.loads(path.read_text()) for path in (artifacts / "job_events").glob("*.json")]
+        events.sort(key=lambda event: event["counter"])
+        self.stdout = "\n".join(event.get("stdout", "") for event in events)
+        [stats] = [e for e in events if e["event"] == "playbook_on_stats"]
         self.changed = stats["event_data"]["changed"]
         self.artifact_data = stats["event_data"]["artifact_data"]
-        self.task_paths = set(e["event_data"]["task_path"].rsplit(":", 1)[0] for e in runner.events
+        self.task_paths = set(e["event_data"]["task_path"].rsplit(":", 1)[0] for e in events
                               if e["event"] == "playbook_on_task_start")
 
 
 @pytest.fixture
-def job(tmp_path, ee_image, mx1, named, ssh_key, monkeypatch, repo):
-    """Run a playbook of the collection in the EE as an AWX job; secrets never reach its output."""
-    monkeypatch.setenv("CONTAINERS_CONF", str(repo / "lab" / "containers.conf"))  # for the podman runner starts
+def job(tmp_path, ee_image, mx1, named, ssh_key, repo):
+    """Run a playbook of the collection in the EE as an AWX job; secrets never reach its output.
+
+    The three steps of AWX's pipeline: the controller's `transmit` packs the job (private data dir,
+    runner arguments), receptor feeds it to `ansible-runner worker` on the execution node, which
+    starts the EE with podman, and the controller's `process` turns the worker's stream into events
+    and artifacts."""
     runs = []
 
     def run(playbook, **extravars):
@@ -154,12 +165,25 @@ def job(tmp_path, ee_image, mx1, named, ssh_key, monkeypatch, repo):
             % (playbook, playbook))
         (private / "inventory" / "hosts.yml").write_text(yaml.safe_dump(inventory(mx1, named)))
         started = time.monotonic()
-        runner = ansible_runner.run(
-            private_data_dir=str(private), playbook="site.yml", extravars=extravars, quiet=True,
-            ssh_key=ssh_key.read_text(),
-            envvars={"ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_PIPELINING": "True", "ANSIBLE_NOCOLOR": "1"},
-            process_isolation=True, process_isolation_executable="podman", container_image=ee_image,
-            container_options=["--user=root", "--network=%s" % NETWORK, "--pull=never"])
+        job_stream, results_stream = tmp_path / ("job-%d.stream" % len(runs)), tmp_path / ("results-%d.stream" % len(runs))
+        with open(job_stream, "wb") as out:
+            ansible_runner.run(
+                streamer="transmit", _output=out, private_data_dir=str(private), playbook="site.yml",
+                extravars=extravars, ssh_key=ssh_key.read_text(),
+                envvars={"ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_PIPELINING": "True", "ANSIBLE_NOCOLOR": "1"},
+                process_isolation=True, process_isolation_executable="podman", container_image=ee_image,
+                container_options=["--user=root", "--network=%s" % NETWORK, "--pull=never"])
+        # receptor's ansible-runner work type: a worker process with a private data dir of its own.
+        with open(job_stream, "rb") as job_in, open(results_stream, "wb") as results_out:
+            worker = subprocess.run([str(BIN / "ansible-runner"), "worker", "--private-data-dir",
+                                     str(tmp_path / ("worker-%d" % len(runs))), "--delete"],
+                                    stdin=job_in, stdout=results_out, stderr=subprocess.PIPE, check=False,
+                                    env=dict(os.environ, CONTAINERS_CONF=str(repo / "lab" / "containers.conf")))
+        with open(results_stream, "rb") as results_in:
+            runner = ansible_runner.run(streamer="process", _input=results_in, private_data_dir=str(private),
+                                        quiet=True)
+        # The worker exits with the playbook's code; a broken stream is status "error".
+        assert runner.status in ("successful", "failed"), worker.stderr.decode()
         print("job %s: %s in %.0f s" % (playbook, runner.status, time.monotonic() - started))
         result = Job(runner)
         assert named.key_secret not in result.stdout, "the TSIG secret reached the output of %s" % playbook
@@ -176,19 +200,23 @@ def replace_txt(named, name, value):
     dns.query.tcp(update, named.host, port=named.port, timeout=5)
 
 
-def test_the_ee_hardens_a_host_over_ssh_and_its_drift_job_reports_what_changed_behind_its_back(job, mx1, named):
+def test_the_ee_hardens_a_host_over_ssh_and_its_drift_job_reports_what_changed_behind_its_back(job, mx1, named,
+                                                                                              ee_image):
     harden = job("harden")
-    assert harden.runner.rc == 0, harden.stdout
+    assert (harden.runner.status, harden.rc) == ("successful", 0), harden.stdout
     assert harden.changed.get(HOST, 0) > 0
-    # Ansible ran in the EE (podman ran it) from the image's copy of the collection.
-    assert harden.runner.config.command[0] == "podman"
+    # The worker started the EE with podman, as AWX's parameters say, with the key in an ssh-agent there;
+    # Ansible ran from the image's copy of the collection.
+    image = harden.command.index(ee_image)
+    assert harden.command[:2] == ["podman", "run"] and harden.command[image - 3:image] == [
+        "--user=root", "--network=%s" % NETWORK, "--pull=never"] and harden.command[image + 1] == "ssh-agent"
     assert harden.task_paths and all(path.startswith(IMAGE_COLLECTION) for path in harden.task_paths), harden.task_paths
 
     podman(mx1["env"], "exec", CONTAINER, "postconf", "-e", "disable_vrfy_command=no")
     replace_txt(named, "@", "v=spf1 a -all")
 
-    drift = job("drift", mailauth_drift_report_dir="/runner/artifacts/reports")
-    assert drift.runner.rc != 0 and drift.runner.status == "failed", drift.stdout
+    drift = job("drift")
+    assert (drift.runner.status, drift.rc) == ("failed", 2), drift.stdout  # drift found: the job fails
     stats = drift.artifact_data["mailauth_drift_stats"]
     assert (stats["ok"], stats["total"], stats["hosts"]) == (False, 2, {HOST: 2}), stats
     assert stats["drifted_hosts"] == [HOST] and stats["failed_hosts"] == []
@@ -198,6 +226,6 @@ def test_the_ee_hardens_a_host_over_ssh_and_its_drift_job_reports_what_changed_b
         {"host": HOST, "component": "postfix_hardening", "setting": "disable_vrfy_command",
          "expected": "yes", "actual": "no"}], stats
     # The report the playbook wrote inside the EE, in the job's artifacts on the host.
-    report = json.loads((Path(drift.runner.config.artifact_dir).parent / "reports" / "drift.json").read_text())
-    assert report["summary"]["drifted_hosts"] == [HOST]
+    # The report the playbook wrote inside the EE stays in the worker's (deleted) directory: AWX users
+    # read the artifacts, as above.
     assert podman(mx1["env"], "exec", CONTAINER, "postconf", "-h", "disable_vrfy_command").stdout.strip() == "no"
