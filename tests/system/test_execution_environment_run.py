@@ -200,8 +200,8 @@ def replace_txt(named, name, value):
     dns.query.tcp(update, named.host, port=named.port, timeout=5)
 
 
-def test_the_ee_hardens_a_host_over_ssh_and_its_drift_job_reports_what_changed_behind_its_back(job, mx1, named,
-                                                                                              ee_image):
+def test_the_ee_hardens_a_host_over_ssh_and_its_drift_job_reports_what_changed_behind_its_back(
+        job, mx1, named, ee_image):
     harden = job("harden")
     assert (harden.runner.status, harden.rc) == ("successful", 0), harden.stdout
     assert harden.changed.get(HOST, 0) > 0
