@@ -72,31 +72,30 @@ def audit_verdict(domain, server):
     return set(f.check for f in audit.findings if f.severity in ("error", "warning"))
 
 
-def checkdmarc_tls_rpt(domain, nameservers):
-    try:
-        record = cd_tlsrpt.query_smtp_tls_reporting_record(domain, nameservers=nameservers, timeout=2)["record"]
-        cd_tlsrpt.parse_smtp_tls_reporting_record(record)
-    except cd_tlsrpt.SMTPTLSReportingRecordNotFound:
-        return {"tls_rpt.missing"}
-    except cd_tlsrpt.SMTPTLSReportingError:  # syntax, several records, bad tag values
-        return {"tls_rpt.syntax"}
-    return set()
+# Per record kind: checkdmarc's query and parse functions, its not-found error and the base of its
+# other errors (syntax, several records, bad values), and the check names they map to.
+JUDGES = (
+    (cd_tlsrpt.query_smtp_tls_reporting_record, cd_tlsrpt.parse_smtp_tls_reporting_record,
+     cd_tlsrpt.SMTPTLSReportingRecordNotFound, cd_tlsrpt.SMTPTLSReportingError, "tls_rpt."),
+    (cd_mta_sts.query_mta_sts_record, cd_mta_sts.parse_mta_sts_record,
+     cd_mta_sts.MTASTSRecordNotFound, cd_mta_sts.MTASTSError, "mta_sts."),
+)
 
 
-def checkdmarc_mta_sts(domain, nameservers):
+def checkdmarc_check(judge, domain, nameservers):
+    query, parse, not_found, error, prefix = judge
     try:
-        record = cd_mta_sts.query_mta_sts_record(domain, nameservers=nameservers, timeout=2)["record"]
-        cd_mta_sts.parse_mta_sts_record(record)
-    except cd_mta_sts.MTASTSRecordNotFound:
-        return {"mta_sts.missing"}
-    except cd_mta_sts.MTASTSError:  # syntax, several records, bad id
-        return {"mta_sts.syntax"}
+        parse(query(domain, nameservers=nameservers, timeout=2)["record"])
+    except not_found:
+        return {prefix + "missing"}
+    except error:
+        return {prefix + "syntax"}
     return set()
 
 
 def checkdmarc_verdict(domain, server):
     nameservers = [dns.nameserver.Do53Nameserver(server.host, port=server.port)]
-    return checkdmarc_tls_rpt(domain, nameservers) | checkdmarc_mta_sts(domain, nameservers)
+    return set().union(*(checkdmarc_check(judge, domain, nameservers) for judge in JUDGES))
 
 
 @pytest.mark.parametrize("case", sorted(list(TLS_RPT_CASES) + list(MTA_STS_CASES)))
