@@ -15,7 +15,7 @@ export ANSIBLE_LOCAL_TEMP := $(REPO)/.build/ansible-tmp
 export ANSIBLE_NOCOLOR := 1
 export MOLECULE_NO_LOG := false
 
-.PHONY: help demo test deps venv judge-venv collection lab-up lab-down lint sanity units system molecule molecule-default molecule-rotate molecule-evidence bench-fleet build clean constraints
+.PHONY: help demo test deps venv judge-venv collection lab-up lab-down lint sanity units system molecule molecule-default molecule-rotate molecule-evidence bench-fleet build ee clean constraints
 
 help:
 	@echo "make demo   - bring up the lab and run the main job on it"
@@ -121,6 +121,10 @@ build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path .build/dist
 	@! tar tzf .build/dist/mailauth-hardening-*.tar.gz | grep -E '^(lab|tests|benchmarks|molecule|requirements|\.ci)/' \
 	  || { echo "the collection tarball carries lab, test or benchmark files" >&2; exit 1; }
+
+# The execution environment, built with ansible-builder on the lab's Debian image (docs/awx.md).
+ee: deps venv
+	ANSIBLE_BUILDER=$(BIN)/ansible-builder lab/lab.sh ee-image
 
 clean:
 	rm -rf .build

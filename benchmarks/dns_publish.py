@@ -26,8 +26,8 @@ import dns.query  # noqa: E402
 from conftest import ansible_env  # noqa: E402 - links the collection and gives the playbook environment
 from dns_servers import run_named, zone_text  # noqa: E402
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys import generate_private_key  # noqa: E402
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (  # noqa: E402
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim.keys import generate_private_key  # noqa: E402
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import (  # noqa: E402
     build_dkim_record, public_key_b64)
 
 SELECTOR = "s202611"

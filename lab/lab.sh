@@ -3,7 +3,7 @@
 # a Podman network and an authoritative, TSIG-updatable BIND on that network.
 # Every step is safe to re-run; `down` removes what `up` started.
 #
-#   lab/lab.sh deps | doctor | image | dns-image | mail-image | net | dns-up | dns-down | up | down | status
+#   lab/lab.sh deps | doctor | image | dns-image | mail-image | mail-ssh-image | ee-image | net | dns-up | dns-down | up | down | status
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,6 +14,13 @@ export CONTAINERS_CONF=$here/containers.conf
 image=localhost/mailauth/debian12:latest
 dns_image=localhost/mailauth/labdns:latest
 mail_image=localhost/mailauth/debian12-mail:latest
+mail_ssh_image=localhost/mailauth/debian12-mail-ssh:latest
+ee_base_image=localhost/mailauth/ee-base:latest
+ee_image=localhost/mailauth/ee
+# ee/execution-environment.yml as it is, on the lab's Debian base instead of CentOS Stream (no
+# registry here): a venv of Debian's Python (lab/ee/Containerfile) and apt. PKGMGR_PRESERVE_CACHE skips the scripts' `dnf clean all`.
+ee_build_args=("EE_BASE_IMAGE=$ee_base_image" PYCMD=/opt/ee/bin/python3 PYPKG=python3 PKGMGR=/usr/bin/apt-get
+  PKGMGR_PRESERVE_CACHE=always)
 net=mailauth-lab
 subnet=10.89.53.0/24
 gateway=10.89.53.1
@@ -87,6 +94,49 @@ mail_image() {
   image
   log "building $mail_image (Postfix, OpenDKIM, OpenDMARC, policyd-spf preinstalled)"
   podman build -q --pull=never --network=host -t "$mail_image" -f "$here/mail/Containerfile" "$here/mail" >/dev/null
+}
+
+mail_ssh_image() {
+  podman image exists "$mail_ssh_image" && return
+  mail_image
+  log "building $mail_ssh_image (the mail image with an SSH server)"
+  podman build -q --pull=never --network=host -t "$mail_ssh_image" -f "$here/mail-ssh/Containerfile" "$here/mail-ssh" >/dev/null
+}
+
+# The execution environment, built with ansible-builder from ee/execution-environment.yml on the lab's
+# base. Tagged with a hash of its build context, base image and build arguments: an unchanged
+# collection reuses the image. Prints the image's name.
+ee_image() {
+  local builder=${ANSIBLE_BUILDER:-$repo/.venv/bin/ansible-builder} context=$repo/.build/ee-lab arg tag old
+  image
+  if ! podman image exists "$ee_base_image"; then
+    log "building $ee_base_image"
+    podman build -q --pull=never --network=host -t "$ee_base_image" -f "$here/ee/Containerfile" "$here/ee" >/dev/null
+  fi
+  rm -rf "$context"
+  "$builder" create -f "$repo/ee/execution-environment.yml" -c "$context" >/dev/null
+  # Byte code of the work tree's plugins is no part of the collection (galaxy.yml build_ignore).
+  find "$context" -name __pycache__ -prune -exec rm -rf {} +
+  tag=$({
+    podman image inspect -f '{{.Id}}' "$ee_base_image"
+    printf '%s\n' "${ee_build_args[@]}"
+    (cd "$context" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+  } | sha256sum | cut -c1-12)
+  if ! podman image exists "$ee_image:$tag"; then
+    log "building $ee_image:$tag with ansible-builder (a few minutes the first time)"
+    # The host's CA store for pip's downloads (lab/ee/Containerfile); it stays out of the image.
+    local ca=/etc/ssl/certs/ca-certificates.crt
+    local build=(--extra-build-cli-args "--pull=never --network=host --volume=$ca:$ca:ro")
+    for arg in "${ee_build_args[@]}"; do build+=(--build-arg "$arg"); done
+    "$builder" build -f "$repo/ee/execution-environment.yml" -c "$context" -t "$ee_image:$tag" "${build[@]}" \
+      >"$context.log" 2>&1 || { tail -n 30 "$context.log" >&2; exit 1; }
+  fi
+  podman tag "$ee_image:$tag" "$ee_image:latest"
+  # The images of earlier inputs (latest has moved off them, so removing their tag removes them).
+  for old in $(podman images --format '{{.Repository}}:{{.Tag}}' "$ee_image"); do
+    [[ $old == "$ee_image:$tag" || $old == "$ee_image:latest" ]] || podman rmi "$old" >/dev/null
+  done
+  echo "$ee_image:$tag"
 }
 
 net() {
@@ -305,6 +355,8 @@ case ${1:-} in
   image) image ;;
   dns-image) dns_image ;;
   mail-image) mail_image ;;
+  mail-ssh-image) mail_ssh_image ;;
+  ee-image) ee_image ;;
   net) net ;;
   dns-up) dns_up ;;
   dns-down) dns_down ;;
@@ -312,5 +364,5 @@ case ${1:-} in
   up) deps; doctor_host; stale_lab; image; dns_up; doctor_network ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 deps|doctor|image|dns-image|mail-image|net|dns-up|dns-down|up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 deps|doctor|image|dns-image|mail-image|mail-ssh-image|ee-image|net|dns-up|dns-down|up|down|status" >&2; exit 2 ;;
 esac

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment(object):
-    """The inputs of the DMARC evidence (module_utils/_dmarc_evidence.py), as mail_audit and mail_gate take them."""
+    """The inputs of the DMARC evidence (module_utils/_reports/dmarc_evidence.py), as mail_audit and mail_gate take them."""
 
     DOCUMENTATION = r"""
 options:

@@ -9,8 +9,8 @@ import time
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _dkim_rotation_plan as plan
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim import rotation_plan as plan
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 STEPS = ("starts", "keys", "dns", "switch", "finish")
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _dkim_signing
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim import signing as _dkim_signing
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 
 def _plain(value):

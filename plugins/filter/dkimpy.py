@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _dkimpy_tables
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim import dkimpy_tables as _dkimpy_tables
 
 
 def dkimpy_tables(keys, key_dir):

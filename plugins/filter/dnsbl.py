@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _dnsbl
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records import dnsbl as _dnsbl
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 MODES = ("postscreen", "reject_rbl_client")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _drift
+from ansible_collections.mailauth.hardening.plugins.module_utils._drift import drift as _drift
 
 
 def drift_items(results, host, mask=None):

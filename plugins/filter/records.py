@@ -8,11 +8,12 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import build_dkim_record
-from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc import build_dmarc
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._spf import build_spf, validate_spf
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt import split_txt
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import build_dkim_record
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dmarc import build_dmarc
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.spf import build_spf, validate_spf
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.tls_rpt import build_txt as build_tls_rpt, rua_input
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import split_txt
 
 _DEFAULT = object()
 _SPF_KEYS = ("mechanisms", "all")
@@ -62,6 +63,18 @@ def dmarc_record(data):
         raise AnsibleFilterError(str(err))
 
 
+def tls_rpt_record(data):
+    """``{rua: [...]}`` -> ``v=TLSRPTv1; rua=mailto:...,https://...``."""
+    data = _mapping("tls_rpt_record", data)
+    unknown = sorted(set(data) - {"rua"})
+    if unknown:
+        raise AnsibleFilterError("tls_rpt.%s: is not a TLS-RPT setting. Fix: use rua." % unknown[0])
+    try:
+        return build_tls_rpt(rua_input(data.get("rua")))
+    except InputError as err:
+        raise AnsibleFilterError(str(err))
+
+
 def dkim_record(data, key_type=None, testing=False):
     """A public key (base64 p= value or PEM) and its type -> ``v=DKIM1; k=...; p=...``.
 
@@ -94,5 +107,6 @@ class FilterModule(object):
             "spf_record": spf_record,
             "dmarc_record": dmarc_record,
             "dkim_record": dkim_record,
+            "tls_rpt_record": tls_rpt_record,
             "txt_split": txt_split,
         }

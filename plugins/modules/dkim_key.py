@@ -57,14 +57,17 @@ options:
     type: str
     choices: [rsa, ed25519]
     default: rsa
-  size:
+  bits:
     description:
       - RSA modulus size in bits. Ignored for O(type=ed25519) (always 256).
       - V(1024) is allowed but below RFC 8301's recommendation of at least 2048 bits; the module
         warns when the key in use is 1024 bits.
+      - The alias O(size) is deprecated and will be removed in version 1.0.0; write O(bits), the word
+        the inventory (C(dkim.bits)) and the other modules use.
     type: int
     choices: [1024, 2048, 3072, 4096]
     default: 2048
+    aliases: [size]
   owner:
     description:
       - Owner of the key file (name or uid), for example the signer's user C(opendkim).
@@ -93,9 +96,9 @@ options:
     default: '0600'
   regenerate:
     description:
-      - V(never) keeps any usable existing key, even of another type or size (with a warning);
+      - V(never) keeps any usable existing key, even of another type or size in bits (with a warning);
         a file that is not a usable private key is an error.
-      - V(on_mismatch) replaces the key when its type or RSA size differs from O(type)/O(size), or
+      - V(on_mismatch) replaces the key when its type or RSA size differs from O(type)/O(bits), or
         when the file is not a usable private key.
       - V(always) makes a new key on every run (never idempotent; for explicit rotation only).
       - Replacing a key that is in use breaks signing until the new record is published; rotate
@@ -131,7 +134,7 @@ requirements:
   - cryptography >= 2.6 on the target (C(python3-cryptography))
 attributes:
   diff_mode:
-    details: The diff shows the public record, key type and size, and file attributes; never the private key.
+    details: The diff shows the public record, key type and bits, and file attributes; never the private key.
 """
 
 EXAMPLES = r"""
@@ -210,8 +213,14 @@ key_type:
   returned: always
   type: str
   sample: rsa
-key_size:
+bits:
   description: RSA modulus size in bits, or 256 for Ed25519.
+  returned: always
+  type: int
+  sample: 2048
+key_size:
+  description:
+    - The same as RV(bits). Deprecated, will be removed in version 1.0.0; read RV(bits).
   returned: always
   type: int
   sample: 2048
@@ -244,7 +253,7 @@ import stat
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim.keys import (
     GENERATE,
     KEEP,
     MAX_KEY_FILE_OCTETS,
@@ -263,7 +272,7 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys impo
     parse_key_mode,
     private_key_pem,
 )
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
     RSA_RECOMMENDED_BITS,
@@ -272,9 +281,9 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record im
     public_key_b64,
     validate_domain,
 )
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt import split_txt
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on, require_library
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import split_txt
 
 
 def _user_id(name, field, lookup):
@@ -453,7 +462,7 @@ def _key_facts(key, testing):
     """Public facts of a key: never the private part."""
     key_type, bits = describe_key(key)
     record = build_dkim_record(key_type, public_key_b64(key), testing=testing)
-    return dict(key_type=key_type, key_size=bits, record=record, public_key=public_key_b64(key))
+    return dict(key_type=key_type, bits=bits, record=record, public_key=public_key_b64(key))
 
 
 def main():
@@ -463,7 +472,8 @@ def main():
             selector=dict(type="str", required=True),
             domain=dict(type="str", required=True),
             type=dict(type="str", default="rsa", choices=["rsa", "ed25519"]),
-            size=dict(type="int", default=2048, choices=[1024, 2048, 3072, 4096]),
+            bits=dict(type="int", default=2048, choices=[1024, 2048, 3072, 4096], aliases=["size"],
+                      deprecated_aliases=[dict(name="size", version="1.0.0", collection_name="mailauth.hardening")]),
             owner=dict(type="str"),
             group=dict(type="str"),
             signer_user=dict(type="str"),
@@ -486,7 +496,7 @@ def main():
         mode = parse_key_mode(params["mode"])
         uid = _user_id(params["owner"], "owner", lambda name: pwd.getpwnam(name).pw_uid)
         gid = _user_id(params["group"], "group", lambda name: grp.getgrnam(name).gr_gid)
-        key_type, key_size = check_wanted(params["type"], params["size"])
+        key_type, bits = check_wanted(params["type"], params["bits"])
         if os.path.islink(path):
             raise InputError("path", "%s is a symbolic link." % path, "set path to the real key file.")
         trusted_uids = (uid, _signer_uid(params["signer_user"]))
@@ -495,18 +505,18 @@ def main():
             raise InputError("path", "the directory of %s does not exist." % path,
                              "create it first, owned by root and not writable by group or others.")
         existing, load_error = _read_existing(path) if directory_exists else (None, None)
-        action, reason = decide_action(existing, key_type, key_size, params["regenerate"], load_error)
+        action, reason = decide_action(existing, key_type, bits, params["regenerate"], load_error)
         dkimpy_path = params["dkimpy_path"]
         if dkimpy_path is not None:
             _check_copy_path(module, dkimpy_path, path, trusted_uids)
 
     result = dict(changed=False, path=path, selector=params["selector"], domain=domain, dns_name=dns_name,
-                  key_type=key_type, key_size=key_size, generated=action != KEEP)
+                  key_type=key_type, bits=bits, generated=action != KEEP)
     before = dict(path=path)
     if existing is not None:
         before.update(_key_facts(existing, params["testing"]))
         before.pop("public_key")
-    after = dict(path=path, key_type=key_type, key_size=key_size)
+    after = dict(path=path, key_type=key_type, bits=bits)
 
     if action == KEEP:
         facts = _key_facts(existing, params["testing"])
@@ -520,7 +530,7 @@ def main():
         result["changed"] = True
         result["msg"] = "would %s: %s" % (action, reason)
     else:
-        key = generate_private_key(key_type, key_size)
+        key = generate_private_key(key_type, bits)
         try:
             _write_key(path, private_key_pem(key), uid, gid, mode)
         except OSError as err:
@@ -545,9 +555,10 @@ def main():
         result["changed"] = result["changed"] or copy_changed
     if "record" in result:
         result["record_strings"] = split_txt(result["record"])
-    if result["key_type"] == "rsa" and result["key_size"] < RSA_RECOMMENDED_BITS:
+    if result["key_type"] == "rsa" and result["bits"] < RSA_RECOMMENDED_BITS:
         module.warn("%s is a %d-bit RSA key; RFC 8301 says signers should use at least %d bits."
-                    % (path, result["key_size"], RSA_RECOMMENDED_BITS))
+                    % (path, result["bits"], RSA_RECOMMENDED_BITS))
+    result["key_size"] = result["bits"]  # the deprecated name, until 1.0.0
     if module._diff:
         result["diff"] = diff
     module.exit_json(**result)

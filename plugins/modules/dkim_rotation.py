@@ -267,8 +267,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _dkim_rotation as rotation
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim import rotation
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 KEY_SUFFIX = ".private"
 SHORT_OVERLAP_SECONDS = 2 * 86400

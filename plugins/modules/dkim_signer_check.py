@@ -103,17 +103,17 @@ import traceback
 import uuid
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.mailauth.hardening.plugins.module_utils import _dkim_signer_check as check
-from ansible_collections.mailauth.hardening.plugins.module_utils import _milter
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys import MAX_KEY_FILE_OCTETS, load_private_key
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim import signer_check as check
+from ansible_collections.mailauth.hardening.plugins.module_utils._hosts import milter as _milter
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim.keys import MAX_KEY_FILE_OCTETS, load_private_key
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import (
     HAS_CRYPTOGRAPHY,
     build_dkim_record,
     key_type_of,
     public_key_b64,
 )
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on, require_library
 
 try:
     import dkim

@@ -244,10 +244,10 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on
-from ansible_collections.mailauth.hardening.plugins.module_utils._report_files import Collector, Limits
-from ansible_collections.mailauth.hardening.plugins.module_utils._report_imap import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on
+from ansible_collections.mailauth.hardening.plugins.module_utils._reports.files import Collector, Limits
+from ansible_collections.mailauth.hardening.plugins.module_utils._reports.imap import (
     TLS_MODES, ImapFailure, check_settings, imap_messages)
 
 LIMITS = ("max_file_size", "max_report_size", "max_records", "max_members")

@@ -240,26 +240,26 @@ served_by:
 """
 
 import errno
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_txt_task import (
-    PROVIDER_ARGS, RECORD_ARGS, WAIT_ARGS, TaskError, discovery_servers, publish, wait_for_servers)
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt_changes import diff_of
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._hosts.plesk import PleskCli, command_runner
+from ansible_collections.mailauth.hardening.plugins.module_utils._publish.dns_txt_task import (
+    PROVIDER_ARGS, RECORD_ARGS, WAIT_ARGS, TaskError, publish, wait_for_servers)
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import diff_of
 
 
-def command_runner(module):
-    """run_command for the plesk back end; a missing command is an OSError it explains."""
+def plesk_adapter(module, params):
+    """The Plesk CLI for the plesk back end (None for the others); a missing command is an OSError it explains."""
+    if params.get("provider") != "plesk":
+        return None
 
-    def run(argv):
-        if not os.path.isabs(argv[0]) and module.get_bin_path(argv[0]) is None:
-            raise OSError(errno.ENOENT, "command not found")
-        return module.run_command(argv)
+    def missing(argv):
+        raise OSError(errno.ENOENT, "command not found")
 
-    return run
+    return PleskCli(command_runner(module, params["plesk_command"] or "plesk") or missing)
 
 
 def main():
@@ -272,7 +272,7 @@ def main():
     params = module.params
     result = {"changed": False, "changes": {}, "applied": [], "findings": []}
     with fail_json_on(module, TaskError, ProviderError, result=result):
-        outcome = publish(params, module.check_mode, command_runner(module))
+        outcome = publish(params, module.check_mode, plesk_adapter(module, params))
         result.update(changed=outcome["changed"], changes=outcome["changes"], applied=outcome["applied"],
                       zones=outcome["zones"], findings=outcome["findings"])
         for finding in outcome["findings"]:
@@ -281,7 +281,7 @@ def main():
         if module._diff:
             result["diff"] = diff_of(outcome["plan"])
         if params["wait"] and not module.check_mode:
-            result["served_by"] = wait_for_servers(params, outcome["wanted"], outcome["plan"], discovery_servers(params))
+            result["served_by"] = wait_for_servers(params, outcome["wanted"], outcome["plan"])
     module.exit_json(**result)
 
 

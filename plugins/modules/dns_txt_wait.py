@@ -93,10 +93,10 @@ zones:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_txt_task import (
-    PROVIDER_ARGS, RECORD_ARGS, WAIT_ARGS, discovery_servers, wait_for_servers, wanted_by_zone)
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._publish.dns_txt_task import (
+    PROVIDER_ARGS, RECORD_ARGS, WAIT_ARGS, wait_for_servers, wanted_by_zone)
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on
 
 
 def main():
@@ -109,7 +109,7 @@ def main():
         zones = wanted_by_zone(module.params)  # checks options and records before asking any server
         result["zones"] = list(zones)
         if not module.check_mode:
-            result["served_by"] = wait_for_servers(module.params, zones, {}, discovery_servers(module.params))
+            result["served_by"] = wait_for_servers(module.params, zones, {})
     module.exit_json(**result)
 
 

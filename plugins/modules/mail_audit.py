@@ -76,6 +76,21 @@ options:
         description: The stage C(_dmarc) should publish now; C(dmarc.policy) reports a different C(p=).
         type: str
         choices: [none, quarantine, reject]
+      mta_sts:
+        description:
+          - Check the MTA-STS record C(_mta-sts.DOMAIN) (RFC 8461) - C(mta_sts.missing), C(mta_sts.syntax)
+            (one C(v=STSv1) record with an C(id) of 1-32 letters and digits). The policy file it announces is
+            not fetched yet.
+        type: bool
+        default: false
+        version_added: 0.2.0
+      tls_rpt:
+        description:
+          - Check the TLS reporting record C(_smtp._tls.DOMAIN) (RFC 8460) - C(tls_rpt.missing), C(tls_rpt.syntax)
+            (one C(v=TLSRPTv1) record whose C(rua) holds C(mailto:) and C(https:) URIs).
+        type: bool
+        default: false
+        version_added: 0.2.0
   nameservers:
     description:
       - Name servers to ask, as C(IP) or C(IP:PORT) (C([IPv6]:PORT)). Every one is asked for every
@@ -296,65 +311,19 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._audit import (
-    FAIL_ON, RecordingLookup, authoritative_servers, disagreements, dnsbl_sites, domain_spec, routed_lookup,
-    run_audit)
-from ansible_collections.mailauth.hardening.plugins.module_utils._audit_report import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._audit.audit import (
+    FAIL_ON, dnsbl_sites, domain_spec, run_audit)
+from ansible_collections.mailauth.hardening.plugins.module_utils._audit.report import (
     render_html, render_json, render_text)
-from ansible_collections.mailauth.hardening.plugins.module_utils._dnsbl import dqs_keys, mask_dqs
-from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_evidence import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dnsbl import dqs_keys, mask_dqs
+from ansible_collections.mailauth.hardening.plugins.module_utils._reports.dmarc_evidence import (
     EVIDENCE_OPTIONS, checked_params, params_evidence, readiness_stats)
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import check_port, check_seconds
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import HAS_DNSPYTHON, dns_lookup
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, hide, require_library
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import check_port, check_seconds
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import HAS_DNSPYTHON
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.views import Views
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on, hide, require_library
 
 REPORT_NAMES = {"json": "audit.json", "html": "audit.html"}
-
-
-def _server_text(address, port):
-    return "[%s]:%d" % (address, port) if ":" in address else "%s:%d" % (address, port)
-
-
-class Views(object):
-    """Which servers answer for which domain, each behind a RecordingLookup so answers can be compared."""
-
-    def __init__(self, params):
-        self.timeout = params["timeout"]
-        self.port = params["nameserver_port"]
-        self.groups = []  # {label: RecordingLookup} per set of servers compared with each other
-        self.asked = {}
-        if params["nameservers"]:
-            dns_lookup(params["nameservers"], timeout=self.timeout)  # refuses a bad entry, naming it
-            explicit = [(ns, RecordingLookup(dns_lookup([ns], timeout=self.timeout))) for ns in params["nameservers"]]
-            self.groups.append(dict(explicit))
-            self.views_of = lambda domain: explicit
-        else:
-            self.recursive = RecordingLookup(dns_lookup(params["resolvers"] or None, timeout=self.timeout,
-                                                        field="resolvers"))
-            self.zones = {}
-            self.views_of = self._authoritative
-
-    def _authoritative(self, domain):
-        zone, servers = authoritative_servers(domain, self.recursive)
-        if zone not in self.zones:
-            recorders = dict(("%s (%s)" % (name, address),
-                              RecordingLookup(dns_lookup([_server_text(address, self.port)], timeout=self.timeout)))
-                             for name, address in servers)
-            self.groups.append(recorders)
-            self.zones[zone] = [(label, routed_lookup(zone, recorders[label], self.recursive))
-                                for label in sorted(recorders)]
-        return self.zones[zone]
-
-    def __call__(self, domain):
-        views = self.views_of(domain)
-        self.asked[domain] = [label for label, _lookup in views]
-        return views
-
-    def disagreements(self):
-        found = []
-        for group in self.groups:
-            found.extend(disagreements(group))
-        return found
 
 
 def write_reports(directory, result):
@@ -389,6 +358,8 @@ def run_module():
         spf_all=dict(type="str", choices=["fail", "softfail", "neutral"]),
         dkim=dict(type="list", elements="dict", default=[], options=dkim_spec),
         dmarc_policy=dict(type="str", choices=["none", "quarantine", "reject"]),
+        mta_sts=dict(type="bool", default=False),
+        tls_rpt=dict(type="bool", default=False),
     )
     module = AnsibleModule(
         argument_spec=dict(
@@ -415,7 +386,9 @@ def run_module():
         sites = dnsbl_sites(params["dnsbl_zones"], dqs_key=params["dqs_key"])
         check_port("nameserver_port", params["nameserver_port"])
         check_seconds("timeout", params["timeout"])
-        views = Views(params)
+        # Each server behind a RecordingLookup, so answers can be compared (RV disagreements).
+        views = Views(params["nameservers"], params["resolvers"], params["nameserver_port"], params["timeout"],
+                      record=True)
         dmarc = checked_params(params) if params["dmarc_reports"] is not None else None
         result = run_audit(specs, views, sites, params["fail_on"])
         if dmarc:

@@ -239,17 +239,18 @@ selectors:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _gates
-from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_evidence import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._gates import gates as _gates
+from ansible_collections.mailauth.hardening.plugins.module_utils._reports.dmarc_evidence import (
     EVIDENCE_OPTIONS, checked_params, params_evidence)
-from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_stage import StageMoves
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._gate_dns import gate_views
-from ansible_collections.mailauth.hardening.plugins.module_utils._gate_input import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._gates.dmarc_stage import StageMoves
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._gates.inputs import (
     audited_domains, check_findings, check_gate_input)
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import HAS_DNSPYTHON
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import HAS_DNSPYTHON
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import discovery_servers
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.views import Views
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on, require_library
 
 
 def decide(module, gate, trips, result, soft=False):
@@ -273,6 +274,13 @@ def stage_moves(module, domains, evidence_input):
     params = module.params
     entries = params_evidence(params, [plan["name"] for plan in domains], *evidence_input)
     return StageMoves(entries, params["dmarc_rollback_above"], apply_rollback=not params["override"])
+
+
+def gate_views(nameservers, resolvers, port, timeout):
+    """``views_for(plan)`` for the gates: without ``resolvers``, a domain's servers are found through the
+    resolver its own DNS settings name (its nameservers, else its RFC 2136 primary), else the system's."""
+    views = Views(nameservers, resolvers, port, timeout)
+    return lambda plan: views(plan["name"], resolvers or discovery_servers(plan.get("dns") or {}, "dns."))
 
 
 def run_gate(module, views_for, evidence_input=None):

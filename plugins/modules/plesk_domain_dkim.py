@@ -136,13 +136,13 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import (
     CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, validate_domain)
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
-from ansible_collections.mailauth.hardening.plugins.module_utils._plesk import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on, require_library
+from ansible_collections.mailauth.hardening.plugins.module_utils._hosts.plesk import (
     PleskError, check_mta, command_text, dkim_record_from_pem, domain_pref_argv, module_cli, read_domain_dkim,
     read_settings, signing_not_allowed_message)
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt import split_txt
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import split_txt
 
 
 def read_key_record(path):

@@ -163,9 +163,9 @@ mta:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dnsbl import dqs_keys, mask_dqs
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, hide
-from ansible_collections.mailauth.hardening.plugins.module_utils._plesk import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dnsbl import dqs_keys, mask_dqs
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on, hide
+from ansible_collections.mailauth.hardening.plugins.module_utils._hosts.plesk import (
     SPF_MODES, PleskError, changed_settings, check_dkim_dmarc_rule, check_mta, command_text, confirm,
     module_cli, plan_changes, read_settings, wanted_settings)
 

@@ -220,9 +220,10 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dnsbl import dqs_keys
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, hide
-from ansible_collections.mailauth.hardening.plugins.module_utils import _file_snapshot, _postconf
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dnsbl import dqs_keys
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on, hide
+from ansible_collections.mailauth.hardening.plugins.module_utils._hosts import file_snapshot as _file_snapshot
+from ansible_collections.mailauth.hardening.plugins.module_utils._hosts import postconf as _postconf
 
 CONFIG_FILES = ("main.cf", "master.cf")
 SBIN = ["/usr/sbin", "/usr/local/sbin", "/sbin"]

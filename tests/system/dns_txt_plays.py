@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys import generate_private_key
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim.keys import generate_private_key
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import (
     build_dkim_record, public_key_b64)
 
 

@@ -13,9 +13,9 @@ import pytest
 from checkdmarc import dmarc as cd_dmarc
 from checkdmarc import spf as cd_spf
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _audit
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import dns_lookup
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt import quote_txt
+from ansible_collections.mailauth.hardening.plugins.module_utils._audit import audit as _audit
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import dns_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import quote_txt
 from dns_servers import run_named, zone_text
 
 pytestmark = pytest.mark.filterwarnings("ignore")

@@ -9,7 +9,7 @@ import json
 
 import pytest
 import yaml
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import public_key_b64
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import public_key_b64
 from cryptography.hazmat.primitives import serialization
 
 DOMAIN = "example.test"

@@ -13,7 +13,7 @@ import textwrap
 import dkim
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt import join_txt
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import join_txt
 
 PLAY = """\
 - name: DKIM key

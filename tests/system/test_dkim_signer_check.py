@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _dkim_keys
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import build_dkim_record, public_key_b64
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim import keys as _dkim_keys
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import build_dkim_record, public_key_b64
 
 DOMAIN = "example.test"
 PLAY = """\

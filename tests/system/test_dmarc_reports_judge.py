@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._report_files import Collector, Limits
+from ansible_collections.mailauth.hardening.plugins.module_utils._reports.files import Collector, Limits
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "dmarc_corpus"

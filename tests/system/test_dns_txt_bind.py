@@ -16,10 +16,10 @@ import dns.tsig
 import dns.update
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import ProviderError
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_txt_task import verify_served
-from ansible_collections.mailauth.hardening.plugins.module_utils._provider_rfc2136 import Rfc2136Provider
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt_changes import plan_changes, wanted_records
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._publish.dns_txt_task import verify_served
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.rfc2136 import Rfc2136Provider
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import plan_changes, wanted_records
 from dns_servers import free_port, run_named, served_txt, zone_text
 # dkim_value is a fixture: importing it is using it.
 from dns_txt_plays import dkim_value, playbook, results  # noqa: F401 pylint: disable=unused-import

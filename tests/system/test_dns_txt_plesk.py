@@ -3,7 +3,7 @@
 The double (tests/plesk_double) is first on PATH as `plesk`, with its own database; it
 logs every call, so check mode and the second run are proved to change nothing.
 """
-from ansible_collections.mailauth.hardening.plugins.module_utils._provider_plesk import parse_info
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.plesk import parse_info
 # dkim_value is a fixture: importing it is using it.
 from dns_txt_plays import dkim_value, playbook  # noqa: F401 pylint: disable=unused-import
 from plesk_double_env import plesk_double, task_results  # noqa: F401  # pylint: disable=unused-import

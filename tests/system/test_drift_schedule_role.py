@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _drift
+from ansible_collections.mailauth.hardening.plugins.module_utils._drift import drift as _drift
 
 WEBHOOK = "https://hooks.example.invalid/services/T000/B000/SECRETTOKEN"
 ITEM = {"host": "mx1", "component": "plesk_settings", "setting": "spf_mode", "expected": "headers_only",

@@ -4,8 +4,9 @@ Starts a throwaway `named -g` on 127.0.0.1 and a free port (tests/system/dns_ser
 """
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import LookupFailure, dns_lookup
-from ansible_collections.mailauth.hardening.plugins.module_utils._spf import count_lookups, evaluate_spf
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import dns_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import LookupFailure
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.spf import count_lookups, evaluate_spf
 from dns_servers import free_port, run_named, zone_text
 
 ZONE = "example.test"

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt import quote_txt
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import quote_txt
 from dns_servers import run_named, zone_text
 
 ZONE = "audit.test"

@@ -62,11 +62,12 @@ class MailHost(object):
 
     def remove(self):
         """Remove the container; a container caught mid-stop (podman rm exit 2) gets a second try."""
-        for _ in range(REMOVE_TRIES):
+        for attempt in range(1, REMOVE_TRIES + 1):
             proc = self.podman("rm", "-f", "-t", "2", "--ignore", CONTAINER, check=False)
             if proc.returncode == 0:
                 return
-            time.sleep(2)
+            if attempt < REMOVE_TRIES:
+                time.sleep(2)
         raise AssertionError("podman rm %s: exit %d: %s" % (CONTAINER, proc.returncode, proc.stderr.strip()))
 
     def read(self, path):
@@ -256,7 +257,7 @@ def test_the_readme_inventory_hardens_two_zones_at_two_providers_and_audits_clea
     assert sorted(audit["summary"]["grid"]) == [OTHER, SUB]
     # Every SPF, DKIM and DMARC check ran on both domains and found nothing worse than an info.
     cells = set(status for domain in (OTHER, SUB) for check, status in audit["summary"]["grid"][domain].items()
-                if not check.startswith("dnsbl."))
+                if check.startswith(("spf.", "dkim.", "dmarc.")))
     assert cells <= {"ok", "info"}, audit["summary"]["grid"]
     report = json.loads((newcomer.report_dir / "audit.json").read_text())
     assert report["summary"]["counts"]["error"] == 0 and report["summary"]["counts"]["warning"] == 0

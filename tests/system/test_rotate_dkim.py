@@ -16,7 +16,7 @@ import dns.message
 import dns.query
 import dns.rdatatype
 import pytest
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import (
     build_dkim_record, inspect_dkim_record, key_type_of, public_key_b64)
 from dns_servers import run_named, served_txt, zone_text
 # plesk_double is a fixture: importing it is using it.

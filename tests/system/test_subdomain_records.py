@@ -15,7 +15,7 @@ from dns_servers import run_named, run_pdns, served_txt, zone_records, zone_text
 from dns_txt_plays import dkim_value, playbook, results  # noqa: F401 pylint: disable=unused-import
 from plesk_double_env import plesk_double  # noqa: F401 pylint: disable=unused-import
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._provider_plesk import parse_info
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.plesk import parse_info
 
 ZONE = "example2.test"
 DOMAIN = "mail.example2.test"

@@ -1,5 +1,6 @@
-"""The record filters: spf_record, dmarc_record, dkim_record, txt_split."""
+"""The record filters: spf_record, dmarc_record, dkim_record, tls_rpt_record, txt_split."""
 import base64
+import re
 
 import pytest
 from ansible.errors import AnsibleFilterError
@@ -8,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from ansible_collections.mailauth.hardening.plugins.filter import records
 from ansible_collections.mailauth.hardening.plugins.filter.records import (
-    FilterModule, dkim_record, dmarc_record, spf_record, txt_split)
+    FilterModule, dkim_record, dmarc_record, spf_record, tls_rpt_record, txt_split)
 
 
 @pytest.fixture
@@ -19,7 +20,8 @@ def warnings(monkeypatch):
 
 
 def test_filter_names():
-    assert sorted(FilterModule().filters()) == ["dkim_record", "dmarc_record", "spf_record", "txt_split"]
+    names = ["dkim_record", "dmarc_record", "spf_record", "tls_rpt_record", "txt_split"]
+    assert sorted(FilterModule().filters()) == names
 
 
 # ---------------------------------------------------------------- spf_record
@@ -144,3 +146,17 @@ def test_txt_split_names_the_kind_of_a_non_text_value():
     with pytest.raises(AnsibleFilterError) as err:
         txt_split({"a": 1})
     assert "got a mapping" in str(err.value) and "Fix:" in str(err.value)
+
+
+# ---------------------------------------------------------------- tls_rpt_record
+
+def test_tls_rpt_record():
+    assert tls_rpt_record({"rua": ["tls@example.com", "https://tlsrpt.example.com/v1"]}) == \
+        "v=TLSRPTv1; rua=mailto:tls@example.com,https://tlsrpt.example.com/v1"
+
+
+@pytest.mark.parametrize("data, field", [({}, "tls_rpt.rua"), ({"rua": ["x"]}, "tls_rpt.rua[0]"),
+                                         ({"rua": ["a@example.com"], "ruf": []}, "tls_rpt.ruf")])
+def test_tls_rpt_record_refuses_naming_the_field(data, field):
+    with pytest.raises(AnsibleFilterError, match=r"^%s: " % re.escape(field)):
+        tls_rpt_record(data)

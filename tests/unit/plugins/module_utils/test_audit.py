@@ -5,10 +5,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _audit
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import LookupFailure, static_lookup
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt import split_txt
+from ansible_collections.mailauth.hardening.plugins.module_utils._audit import audit as _audit
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import LookupFailure, static_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import split_txt
 
 D = "example.com"
 IP = "203.0.113.10"
@@ -58,7 +58,9 @@ def _checks(audit, severities=("error", "warning")):
 def test_correct_domain_has_no_error_or_warning(rsa2048):
     audit = _audit.audit_domain(_spec(rsa2048), _zone(key=rsa2048))
     assert _checks(audit) == []
-    assert audit.checked == set(_audit.CHECK_ORDER) - {"dnsbl.listed"}
+    # MTA-STS and TLS-RPT are checked only for a domain that says it publishes them
+    assert audit.checked == set(c for c in _audit.CHECK_ORDER if not c.startswith(("mta_sts.", "tls_rpt."))) - {
+        "dnsbl.listed"}
 
 
 def test_wrapped_expected_key_compares_equal(rsa2048):
@@ -275,41 +277,6 @@ def test_merge_names_the_server_that_differs(rsa2048):
     assert all(not f["message"].startswith("[only") for f in merged if f["severity"] == "info")
 
 
-def test_disagreements_list_each_answer():
-    one, two = _audit.RecordingLookup(static_lookup({(D, "TXT"): ["a"]})), _audit.RecordingLookup(static_lookup({}))
-    one(D, "TXT")
-    two(D, "TXT")
-    assert _audit.disagreements({"ns1": one, "ns2": two}) == [
-        {"name": D, "type": "TXT", "answers": {"ns1": ["a"], "ns2": []}}]
-
-
-def test_recording_lookup_caches_failures():
-    inner = static_lookup({(D, "TXT"): LookupFailure})
-    recorder = _audit.RecordingLookup(inner)
-    for _attempt in range(2):
-        with pytest.raises(LookupFailure):
-            recorder(D, "TXT")
-    assert inner.queries == [(D, "TXT")]
-
-
-def test_routed_lookup_and_authoritative_servers():
-    recursive = static_lookup({("example.com", "NS"): ["ns2.example.com.", "ns1.example.com."],
-                               ("ns1.example.com", "A"): ["192.0.2.1"], ("ns2.example.com", "AAAA"): ["2001:db8::2"],
-                               ("other.net", "TXT"): ["outside"]})
-    zone, servers = _audit.authoritative_servers("mail.example.com", recursive)
-    assert zone == "example.com"
-    assert servers == [("ns1.example.com", "192.0.2.1"), ("ns2.example.com", "2001:db8::2")]
-    authoritative = static_lookup({("example.com", "TXT"): ["inside"]})
-    lookup = _audit.routed_lookup(zone, authoritative, recursive)
-    assert lookup("EXAMPLE.com.", "TXT") == ["inside"] and lookup("other.net", "TXT") == ["outside"]
-
-
-def test_authoritative_servers_none_found():
-    with pytest.raises(InputError) as err:
-        _audit.authoritative_servers("example.com", static_lookup({}))
-    assert err.value.field == "nameservers"
-
-
 def test_run_audit_summary_and_fail_on(rsa2048):
     spec_good = _spec(rsa2048)
     spec_bad = _audit.domain_spec({"name": "broken.example", "sending_ips": [IP], "dkim": ["s1"]}, "d")
@@ -339,3 +306,34 @@ def test_dnsbl_findings_never_show_a_dqs_key(answer):
     [found] = [f for f in _audit.audit_domain(spec, static_lookup(table), sites).findings if f.check == "dnsbl.listed"]
     assert "********.zen.dq.spamhaus.net" in found.message + found.fix
     assert DQS_KEY not in found.message + found.fix
+
+
+# ---------------------------------------------------------------- MTA-STS and TLS-RPT
+
+STS = ("_mta-sts." + D, "TXT")
+TLSRPT = ("_smtp._tls." + D, "TXT")
+
+
+@pytest.mark.parametrize("records, found", [
+    ({STS: ["v=STSv1; id=20261202"], TLSRPT: ["v=TLSRPTv1; rua=mailto:tls@example.com"]}, []),
+    ({TLSRPT: ["v=TLSRPTv1; rua=mailto:tls@example.com"]}, ["mta_sts.missing"]),
+    ({STS: ["v=STSv1; id=2026-12"], TLSRPT: ["v=TLSRPTv1; rua=tls@example.com"]}, ["mta_sts.syntax", "tls_rpt.syntax"]),
+    ({STS: ["v=STSv1; id=a", "v=STSv1; id=b"]}, ["mta_sts.syntax", "tls_rpt.missing"]),
+])
+def test_transport_security_records(rsa2048, records, found):
+    audit = _audit.audit_domain(_spec(rsa2048, mta_sts=True, tls_rpt=True), _zone(key=rsa2048, **{
+        "extra%d" % n: item for n, item in enumerate(records.items())}))
+    assert _checks(audit) == found
+    assert {"mta_sts.missing", "mta_sts.syntax", "tls_rpt.missing", "tls_rpt.syntax"} <= audit.checked
+
+
+def test_transport_security_flag_must_be_a_boolean(rsa2048):
+    with pytest.raises(InputError) as err:
+        _spec(rsa2048, tls_rpt="yes")
+    assert err.value.field == "domains[0].tls_rpt"
+
+
+def test_unreadable_tls_rpt_is_not_missing(rsa2048):
+    audit = _audit.audit_domain(_spec(rsa2048, tls_rpt=True), _zone(key=rsa2048, broken=(
+        TLSRPT, LookupFailure("_smtp._tls.example.com", "TXT", "timed out"))))
+    assert "tls_rpt.missing" not in _checks(audit) and "tls_rpt.missing" not in audit.checked

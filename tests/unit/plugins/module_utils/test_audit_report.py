@@ -2,8 +2,10 @@
 import json
 import re
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _audit, _audit_report
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import static_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._audit import audit as _audit
+
+from ansible_collections.mailauth.hardening.plugins.module_utils._audit import report as _audit_report
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import static_lookup
 
 GOOD = {("ok.example", "TXT"): ["v=spf1 ip4:192.0.2.1 -all"],
         ("_dmarc.ok.example", "TXT"): ["v=DMARC1; p=none; rua=mailto:d@ok.example"]}
@@ -38,8 +40,10 @@ def test_html_grid_has_a_cell_per_domain_and_check():
     html = _audit_report.render_html(result)
     for domain in ("ok.example", "bad.example"):
         row = re.search(r'<tr><td class="dom">%s</td>(.*?)</tr>' % re.escape(domain), html).group(1)
-        # every check but the DNS ones, which show only when DNS could not be read
-        assert row.count("<td") == len([c for c in _audit.CHECK_ORDER if not c.startswith("dns.")])
+        # every check but the DNS ones, which show only when DNS could not be read, and MTA-STS and
+        # TLS-RPT, which show only when some domain was checked for them
+        assert row.count("<td") == len([c for c in _audit.CHECK_ORDER
+                                        if not c.startswith(("dns.", "mta_sts.", "tls_rpt."))])
     bad_row = re.search(r'<tr><td class="dom">bad.example</td>(.*?)</tr>', html).group(1)
     assert 'class="err" title="spf.sender: error"' in bad_row
     assert 'class="warn" title="spf.all: warning"' in bad_row
@@ -65,7 +69,7 @@ def test_text_table():
 
 
 def _with_readiness():
-    from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_evidence import THRESHOLDS, evidence
+    from ansible_collections.mailauth.hardening.plugins.module_utils._reports.dmarc_evidence import THRESHOLDS, evidence
     record = {"source_ip": "203.0.113.5", "count": 7, "dkim": "fail", "spf": "fail", "reasons": [],
               "auth_results": {"dkim": [{"domain": "<evil>.example", "result": "pass"}], "spf": []}}
     report = {"org_name": "r", "report_id": "1", "domain": "ok.example", "begin": "2025-12-01T00:00:00Z",
@@ -104,3 +108,12 @@ def test_dns_failures_get_a_column_of_their_own():
     assert lines[1].split() == ["down.example", "-", "-", "-", "-", "ERROR"]
     assert lines[2].split() == ["ok.example", "ok", "-", "ok", "-", "ok"]
     assert 'title="dns.unreachable: error"' in _audit_report.render_html(result)
+
+
+def test_transport_security_columns_show_when_a_domain_is_checked():
+    spec = _audit.domain_spec({"name": "ok.example", "sending_ips": ["192.0.2.1"], "tls_rpt": True}, "d")
+    result = _audit.run_audit([spec], lambda domain: [("ns", static_lookup(GOOD))])
+    text = _audit_report.render_text(result)
+    assert text.splitlines()[0].split() == ["domain", "SPF", "DKIM", "DMARC", "TLSRPT", "DNSBL"]
+    assert text.splitlines()[1].split() == ["ok.example", "ok", "-", "ok", "warn", "-"]
+    assert "tls_rpt.missing" in text

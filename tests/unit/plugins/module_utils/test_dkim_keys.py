@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim.keys import (
     ANCESTOR,
     GENERATE,
     KEEP,
@@ -32,12 +32,12 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys impo
     parse_key_mode,
     private_key_pem,
 )
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import (
     build_dkim_record,
     public_key_b64,
 )
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt import join_txt, split_txt
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import join_txt, split_txt
 
 MESSAGE = (b"From: Alice <alice@example.com>\r\nTo: bob@example.net\r\nSubject: hello\r\n"
            b"Date: Mon, 01 Jan 2024 00:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\nHello, Bob.\r\n")
@@ -120,8 +120,8 @@ def test_ed25519(ed_key):
 
 
 @pytest.mark.parametrize("key_type, size, field", [
-    ("dsa", 2048, "type"), ("rsa", 512, "size"), ("rsa", 2047, "size"), ("rsa", 8192, "size"),
-    ("rsa", "2048", "size"),
+    ("dsa", 2048, "type"), ("rsa", 512, "bits"), ("rsa", 2047, "bits"), ("rsa", 8192, "bits"),
+    ("rsa", "2048", "bits"),
 ])
 def test_refused_wishes(key_type, size, field):
     assert field_of(generate_private_key, key_type, size) == field

@@ -6,7 +6,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import (
     build_dkim_record,
     dkim_dns_name,
     inspect_dkim_record,
@@ -16,8 +16,8 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record im
     validate_domain,
     validate_selector,
 )
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt import quote_txt, split_txt
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import quote_txt, split_txt
 
 
 @pytest.fixture(scope="module")

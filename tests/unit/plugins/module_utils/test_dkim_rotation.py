@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _dkim_rotation as rot
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim import rotation as rot
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 T0 = 1800000000  # 2027-01-15T08:00:00Z
 HOUR, DAY = 3600, 86400

@@ -1,8 +1,8 @@
 """What a signer check makes of the signatures a milter added."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _dkim_signer_check as check
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim import signer_check as check
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 KEYS = [{"domain": "A.test.", "selector": "s1", "type": "rsa", "record": "v=DKIM1; k=rsa; p=x"},
         {"domain": "a.test", "selector": "e1", "type": "ed25519", "record": "v=DKIM1; k=ed25519; p=y", "bits": 256}]

@@ -1,8 +1,8 @@
 """DKIM keys from inventory data, and the selectors safe to sign with."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _dkim_signing
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim import signing as _dkim_signing
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 DOMAINS = [
     {"name": "example.test", "dkim": [{"selector": "s202611", "type": "rsa", "bits": 2048},

@@ -1,5 +1,5 @@
 """dkimpy-milter's tables from the keys to sign with."""
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkimpy_tables import dkimpy_tables
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim.dkimpy_tables import dkimpy_tables
 
 
 def key(domain, selector, key_type):

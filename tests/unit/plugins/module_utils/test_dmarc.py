@@ -1,10 +1,10 @@
 """DMARC policy records (RFC 9989) and report authorisation names."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dmarc import (
     REPORT_AUTH_RECORD, build_dmarc, find_dmarc, organisational_domain, parse_dmarc, report_auth_name,
     report_auth_names, report_destinations, validate_dmarc)
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 
 def checks(findings):

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_evidence import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._reports.dmarc_evidence import (
     THRESHOLDS, evidence, legitimate_sources, readiness_stats, reverse_name, thresholds_from)
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import LookupFailure, static_lookup
-from ansible_collections.mailauth.hardening.plugins.module_utils._report_files import Collector, Limits
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import LookupFailure, static_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._reports.files import Collector, Limits
 
 CORPUS = Path(__file__).resolve().parents[3] / "dmarc_corpus" / "good"
 NOW = datetime.datetime(2025, 12, 5, tzinfo=datetime.timezone.utc)

@@ -4,10 +4,10 @@ import datetime
 import pytest
 from module_utils.test_gates import D, IP, dmarc_table, plan, views
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _gates
-from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_evidence import evidence
-from ansible_collections.mailauth.hardening.plugins.module_utils._dmarc_stage import StageMoves, next_stage
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import static_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._gates import gates as _gates
+from ansible_collections.mailauth.hardening.plugins.module_utils._reports.dmarc_evidence import evidence
+from ansible_collections.mailauth.hardening.plugins.module_utils._gates.dmarc_stage import StageMoves, next_stage
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import static_lookup
 
 NOW = datetime.datetime(2025, 12, 5, tzinfo=datetime.timezone.utc)
 NEWSLETTER = "198.51.100.7"

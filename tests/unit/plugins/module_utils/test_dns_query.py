@@ -5,10 +5,10 @@ import dns.rrset
 import dns.tsig
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import NameConflict
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_query import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.query import (
     describe_failure, failure_kind, name_conflict)
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import seconds_text
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import seconds_text
 
 
 def signed_query(algorithm):

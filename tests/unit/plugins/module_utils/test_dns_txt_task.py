@@ -1,9 +1,9 @@
 """The dns_txt steps with fake providers: grouping by zone, check mode, partial failures."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _dns_txt_task as task
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import NameConflict, ProviderError
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._publish import dns_txt_task as task
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 
 class FakeProvider(object):
@@ -40,13 +40,13 @@ def providers(monkeypatch):
     made = {}
     zones = {"_dmarc.a.test.": "a.test.", "_dmarc.b.test.": "b.test.", "a.test.": "a.test."}
 
-    def open_provider(params, zone, run_command=None):
+    def open_provider(params, zone, adapter=None):
         made[zone] = FakeProvider(zone, {"a.test.": ["v=spf1 a ~all"]}, fail=zone in params.get("fail_zones", ()),
                                   cnames=params.get("cnames", ()), ignores=zone in params.get("ignoring_zones", ()))
         return made[zone]
 
     monkeypatch.setattr(task, "open_provider", open_provider)
-    monkeypatch.setattr(task, "find_zone", lambda params, name, run_command=None: zones[name])
+    monkeypatch.setattr(task, "find_zone", lambda params, name, adapter=None: zones[name])
     return made
 
 
@@ -90,7 +90,7 @@ def test_provider_is_required():
 
 def test_a_name_outside_the_domain_is_refused_before_any_zone_is_looked_up(providers, monkeypatch):
     looked_up = []
-    monkeypatch.setattr(task, "find_zone", lambda params, name, run_command=None: looked_up.append(name))
+    monkeypatch.setattr(task, "find_zone", lambda params, name, adapter=None: looked_up.append(name))
     with pytest.raises(InputError) as err:
         task.publish(params(domain="a.test"), check_mode=False)
     assert err.value.field == "records[2].name" and "_dmarc.b.test." in str(err.value)

@@ -1,12 +1,12 @@
 """Propagation wait: what each server must show, and the polling loop (fake clock)."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import (
-    ProviderError, parse_server, provider_kind)
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_wait import (
-    Server, expectations, wait_until_served)
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt_changes import wanted_records
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.registry import provider_kind
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import Server, parse_server
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.wait import expectations, wait_until_served
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import wanted_records
 
 
 def test_expectations_include_replaced_values():

@@ -1,8 +1,8 @@
 """DNSBL site entries: postscreen zone[=filter][*weight], reject_rbl_client, Spamhaus safety."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _dnsbl
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records import dnsbl as _dnsbl
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 KEY = "abcdefghijklmnopqrstuvwxyz"
 

@@ -1,7 +1,7 @@
 """Drift items from registered results, the fleet fold and the report (pure)."""
 import json
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _drift
+from ansible_collections.mailauth.hardening.plugins.module_utils._drift import drift as _drift
 
 HOST = "mx1.example.test"
 
@@ -99,11 +99,11 @@ def test_mapping_diffs_name_their_object():
                                            "after": {"path": "/etc/opendkim", "mode": "0750"}}}
     key = {"changed": True, "diff": {"before_header": "/k/a/s1.private", "after_header": "/k/a/s1.private",
                                      "before": {"path": "/k/a/s1.private"},
-                                     "after": {"path": "/k/a/s1.private", "key_type": "rsa", "key_size": 2048}}}
+                                     "after": {"path": "/k/a/s1.private", "key_type": "rsa", "bits": 2048}}}
     items = _drift.items_from_results({"mailauth_result_plesk_dkim": dkim, "mailauth_result_dkim_tables_dir": directory,
                                        "mailauth_result_dkim_keys": key}, HOST)
     assert [(i["component"], i["setting"], i["actual"], i["expected"]) for i in items] == [
-        ("dkim_keys", "/k/a/s1.private: key_size", None, 2048),
+        ("dkim_keys", "/k/a/s1.private: bits", None, 2048),
         ("dkim_keys", "/k/a/s1.private: key_type", None, "rsa"),
         ("dkim_tables_dir", "/etc/opendkim: mode", "0755", "0750"),
         ("plesk_dkim", "a.test: signing", False, True),

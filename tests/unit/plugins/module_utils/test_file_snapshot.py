@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _file_snapshot
+from ansible_collections.mailauth.hardening.plugins.module_utils._hosts import file_snapshot as _file_snapshot
 
 NOBODY = pwd.getpwnam("nobody")
 

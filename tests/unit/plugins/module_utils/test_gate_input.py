@@ -1,12 +1,12 @@
 """What the harden gates accept: the harden_plan filter's plans and the hold step's pending raises, nothing else."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _gates
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._gate_input import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._gates import gates as _gates
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._gates.inputs import (
     audited_domains, check_findings, check_gate_input)
-from ansible_collections.mailauth.hardening.plugins.module_utils._harden_plan import harden_plan
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import static_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._plan.harden_plan import harden_plan
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import static_lookup
 
 DOMAIN = {"name": "example.com", "dns": {"provider": "rfc2136", "zone": "example.com"},
           "spf": {"mechanisms": ["mx"], "all": "fail"}, "dmarc": {"p": "reject"}, "dkim": [{"selector": "s1"}]}

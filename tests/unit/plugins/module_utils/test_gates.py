@@ -5,9 +5,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _gates
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import LookupFailure, static_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._gates import gates as _gates
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import LookupFailure, static_lookup
 
 D = "example.com"
 IP = "203.0.113.10"

@@ -1,8 +1,8 @@
 """Unit tests of the per-domain plan the harden gates and the publishing work from (_harden_plan)."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._harden_plan import harden_plan
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._plan.harden_plan import harden_plan
 
 DNS = {"provider": "rfc2136", "zone": "example.com", "server": "192.0.2.53", "credentials": "lab"}
 DOMAIN = {"name": "example.com", "dns": DNS, "spf": {"mechanisms": ["mx"], "all": "fail"},

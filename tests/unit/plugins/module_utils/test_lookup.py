@@ -6,10 +6,10 @@ import dns.resolver
 import dns.rrset
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _lookup
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import (
-    LookupFailure, dns_lookup, is_hostname, normalise_name, static_lookup)
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns import resolver as _lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import dns_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import LookupFailure, is_hostname, normalise_name, static_lookup
 
 
 def test_normalise_name():

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _milter
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._hosts import milter as _milter
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 
 @pytest.mark.parametrize("spec, parsed", [

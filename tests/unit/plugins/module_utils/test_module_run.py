@@ -1,8 +1,8 @@
 """_module_run: which errors end a module with fail_json, with what message and result."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError, MissingLibrary
-from ansible_collections.mailauth.hardening.plugins.module_utils._module_run import fail_json_on, require_library
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError, MissingLibrary
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on, require_library
 
 
 class Failed(Exception):

@@ -1,10 +1,10 @@
 """A domain's own names: its records may live there and nowhere else (the parent's apex least of all)."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._owned_names import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.owned_names import (
     check_owned_names, name_kind, owner_domain)
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt_changes import wanted_records
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import wanted_records
 
 DOMAIN = "mail.example2.test."
 

@@ -6,9 +6,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _plesk as plesk
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import inspect_dkim_record
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._hosts import plesk
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import inspect_dkim_record
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from plesk_canned import FULL_HELP, MISSING_TABLE, OK, SEEN_HELP, Canned, db, rows  # noqa: E402

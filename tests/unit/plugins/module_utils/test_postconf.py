@@ -1,8 +1,8 @@
 """Postfix configuration as data: postconf output parsing, validation and edit planning."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _postconf as pc
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._hosts import postconf as pc
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 
 MAIN = """\
 alias_maps = hash:/etc/aliases

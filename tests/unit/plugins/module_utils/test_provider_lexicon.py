@@ -1,8 +1,8 @@
 """dns-lexicon back end: TXT dialects and the apply logic, with a fake lexicon client."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _provider_lexicon as lex
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers import lexicon as lex
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
 
 LONG = "v=DKIM1; k=rsa; p=" + "AB/+" * 100
 

@@ -1,10 +1,10 @@
 """Plesk back end: --info parsing and the add/del commands, with a fake `plesk`."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns_providers import NameConflict, ProviderError
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._provider_plesk import (
-    PleskProvider, find_zone, parse_info, relative_label)
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.plesk import PleskProvider, parse_info, relative_label
+from ansible_collections.mailauth.hardening.plugins.module_utils._hosts.plesk import PleskCli
 
 INFO = """example.com.  NS  ns1.example.com.
 example.com.  TXT  v=spf1 +a +mx -all
@@ -24,8 +24,8 @@ class FakePlesk(object):
 
     def __call__(self, argv):
         self.calls.append(argv)
-        if argv[3] == "--info":
-            return (0, INFO, "") if argv[4] in self.domains else (1, "", "Unable to find domain")
+        if argv[2] == "--info":
+            return (0, INFO, "") if argv[3] in self.domains else (1, "", "Unable to find domain")
         code = self.codes.pop(0) if self.codes else 0
         return code, "", "boom" if code else ""
 
@@ -44,7 +44,7 @@ def test_relative_label():
 
 
 def test_read_lists_txt_at_one_name():
-    provider = PleskProvider({}, "example.com.", FakePlesk())
+    provider = PleskProvider({}, "example.com.", PleskCli(FakePlesk()))
     assert provider.read("example.com.") == ["v=spf1 +a +mx -all", "google-site-verification=abc"]
     assert provider.read("_domainkey.example.com.") == ["o=-"]
     assert provider.read("nothing.example.com.") == []
@@ -52,18 +52,18 @@ def test_read_lists_txt_at_one_name():
 
 def test_apply_adds_before_it_deletes_and_exit_2_means_already_there():
     fake = FakePlesk(codes=[2, 0])
-    provider = PleskProvider({"plesk_command": "/usr/sbin/plesk"}, "example.com.", fake)
+    provider = PleskProvider({"plesk_command": "/usr/sbin/plesk"}, "example.com.", PleskCli(fake))
     applied = provider.apply({"example.com.": {"add": ["v=spf1 mx -all"], "remove": ["v=spf1 +a +mx -all"]}})
     assert fake.calls == [
-        ["/usr/sbin/plesk", "bin", "dns", "--add", "example.com", "-txt", "v=spf1 mx -all", "-domain", ""],
-        ["/usr/sbin/plesk", "bin", "dns", "--del", "example.com", "-txt", "v=spf1 +a +mx -all", "-domain", ""],
+        ["bin", "dns", "--add", "example.com", "-txt", "v=spf1 mx -all", "-domain", ""],
+        ["bin", "dns", "--del", "example.com", "-txt", "v=spf1 +a +mx -all", "-domain", ""],
     ]
     assert [a["action"] for a in applied] == ["add", "remove"]
 
 
 def test_failure_reports_what_was_applied_before():
     fake = FakePlesk(codes=[0, 1])
-    provider = PleskProvider({}, "example.com.", fake)
+    provider = PleskProvider({}, "example.com.", PleskCli(fake))
     with pytest.raises(ProviderError) as err:
         provider.apply({"_dmarc.example.com.": {"add": ["v=DMARC1; p=none"], "remove": ["v=DMARC1; p=reject"]}})
     assert err.value.applied == [{"name": "_dmarc.example.com.", "action": "add", "value": "v=DMARC1; p=none"}]
@@ -75,20 +75,20 @@ def test_missing_command_says_where_to_run():
     def missing(argv):
         raise OSError(2, "command not found")
     with pytest.raises(ProviderError) as err:
-        PleskProvider({}, "example.com.", missing).read("example.com.")
+        PleskProvider({}, "example.com.", PleskCli(missing)).read("example.com.")
     assert "delegate_to" in str(err.value)
 
 
 def test_find_zone_takes_the_longest_known_domain():
-    assert find_zone({}, "s1._domainkey.example.com.", FakePlesk()) == "example.com."
+    assert PleskProvider.find_zone({}, "s1._domainkey.example.com.", PleskCli(FakePlesk())) == "example.com."
     with pytest.raises(InputError):
-        find_zone({}, "a.other.org.", FakePlesk())
+        PleskProvider.find_zone({}, "a.other.org.", PleskCli(FakePlesk()))
 
 
 def test_a_name_holding_a_cname_is_a_conflict():
     def plesk(argv):
         return 0, INFO + "www.example.com.  CNAME  web.example.net.\n", ""
-    provider = PleskProvider({}, "example.com.", plesk)
+    provider = PleskProvider({}, "example.com.", PleskCli(plesk))
     with pytest.raises(NameConflict) as err:
         provider.read("www.example.com.")
     assert (err.value.kind, err.value.target) == ("cname", "web.example.net.")

@@ -4,8 +4,8 @@ import dns.rdtypes.ANY.TXT
 import dns.rdataclass
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._provider_rfc2136 import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.rfc2136 import (
     Rfc2136Provider, tsig_key, txt_rdata)
 
 SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA=="

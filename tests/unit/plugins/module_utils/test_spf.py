@@ -1,9 +1,9 @@
 """SPF record logic (RFC 7208): build, parse, validate, lookup counting, check_host."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import static_lookup
-from ansible_collections.mailauth.hardening.plugins.module_utils._spf import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import static_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.spf import (
     build_spf, check_host, count_lookups, evaluate_spf, find_spf, parse_spf, validate_spf)
 
 

@@ -1,8 +1,8 @@
 """TXT character-strings (RFC 1035 3.3.14): split at 255 octets, join, quote, parse."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import (
     join_txt, normalise_txt, parse_txt, quote_txt, split_txt)
 
 

@@ -1,8 +1,8 @@
 """_txt_changes: names, values, prefix ownership and the change plan."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt_changes import (
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import (
     absolute_name, check_value, diff_of, normalise_zone, owned_tag, plan_changes, wanted_records)
 
 ZONE = "example.com."

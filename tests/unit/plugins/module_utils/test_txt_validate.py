@@ -1,11 +1,11 @@
 """dns_txt's judgement of values with a known tag: the record logic's own validators, before sending."""
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_keys import generate_private_key
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import public_key_b64
-from ansible_collections.mailauth.hardening.plugins.module_utils._errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt_changes import wanted_records
-from ansible_collections.mailauth.hardening.plugins.module_utils._txt_validate import record_findings
+from ansible_collections.mailauth.hardening.plugins.module_utils._dkim.keys import generate_private_key
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import public_key_b64
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import wanted_records
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_validate import record_findings
 
 ED = public_key_b64(generate_private_key("ed25519", None))
 TWELVE = "v=spf1 %s -all" % " ".join("include:i%d.example.net" % n for n in range(12))

@@ -7,7 +7,7 @@ import stat
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import inspect_dkim_record
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import inspect_dkim_record
 from ansible_collections.mailauth.hardening.plugins.modules import dkim_key
 
 
@@ -52,7 +52,7 @@ def test_generates_then_keeps(run, keydir):
     assert open(str(path)).read().startswith("-----BEGIN RSA PRIVATE KEY-----")
     assert mode_of(path) == 0o600
     assert first["dns_name"] == "s1._domainkey.example.com"
-    assert (first["key_type"], first["key_size"]) == ("rsa", 2048)
+    assert (first["key_type"], first["bits"]) == ("rsa", 2048)
     info = inspect_dkim_record(first["record"])
     assert (info.key_type, info.bits, info.public_key_b64) == ("rsa", 2048, first["public_key"])
     assert "".join(first["record_strings"]) == first["record"]
@@ -142,8 +142,15 @@ def test_testing_flag_changes_only_the_record(run, keydir):
 
 
 def test_1024_warns(run, keydir):
-    result = run(path=str(keydir / "s1.key"), size=1024)
-    assert result["key_size"] == 1024 and "RFC 8301" in warnings_of(result)
+    result = run(path=str(keydir / "s1.key"), bits=1024)
+    assert result["bits"] == 1024 and "RFC 8301" in warnings_of(result)
+
+
+def test_size_is_a_deprecated_alias_of_bits_and_key_size_of_the_bits_returned(run, keydir):
+    result = run(path=str(keydir / "s1.key"), size=3072, diff=True)
+    assert (result["bits"], result["key_size"]) == (3072, 3072)
+    assert "size" in json.dumps(result.get("deprecations", [])) and "1.0.0" in json.dumps(result["deprecations"])
+    assert "key_size" not in result["diff"]["after"] and result["diff"]["after"]["bits"] == 3072
 
 
 @pytest.mark.parametrize("dir_mode", [0o770, 0o707, 0o1777])
@@ -184,9 +191,9 @@ def test_relative_path_is_refused(run):
     assert result["failed"] and result["msg"].startswith("path: ")
 
 
-def test_size_outside_choices_is_refused(run, keydir):
-    result = run(path=str(keydir / "s1.key"), size=512)
-    assert result["failed"] and "size" in result["msg"]
+def test_bits_outside_choices_are_refused(run, keydir):
+    result = run(path=str(keydir / "s1.key"), bits=512)
+    assert result["failed"] and "bits" in result["msg"]
 
 
 def test_missing_directory(run, keydir):

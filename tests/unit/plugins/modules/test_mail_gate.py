@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _dmarc_evidence
-from ansible_collections.mailauth.hardening.plugins.module_utils._lookup import static_lookup
+from ansible_collections.mailauth.hardening.plugins.module_utils._reports import dmarc_evidence as _dmarc_evidence
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import static_lookup
 from ansible_collections.mailauth.hardening.plugins.modules import mail_gate
 
 D = "example.com"

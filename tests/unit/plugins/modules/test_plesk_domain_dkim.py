@@ -8,8 +8,8 @@ from ansible.module_utils.testing import patch_module_args
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _plesk as plesk
-from ansible_collections.mailauth.hardening.plugins.module_utils._dkim_record import build_dkim_record, public_key_b64
+from ansible_collections.mailauth.hardening.plugins.module_utils._hosts import plesk
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import build_dkim_record, public_key_b64
 from ansible_collections.mailauth.hardening.plugins.modules import plesk_domain_dkim
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

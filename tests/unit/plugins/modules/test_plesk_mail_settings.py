@@ -7,7 +7,7 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.mailauth.hardening.plugins.module_utils import _plesk as plesk
+from ansible_collections.mailauth.hardening.plugins.module_utils._hosts import plesk
 from ansible_collections.mailauth.hardening.plugins.modules import plesk_mail_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

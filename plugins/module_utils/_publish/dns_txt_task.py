@@ -1,0 +1,227 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.hardening contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the dns_txt and dns_txt_wait modules do, without AnsibleModule.
+
+Argument specs shared by both modules (an action group passes the same provider
+options to each), and the steps: check the options and records, judge the values
+with the record logic, group names by zone, read every zone (refusing names that
+hold a CNAME), plan, apply, read back, wait.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError, check_port, check_seconds
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.registry import find_zone, open_provider
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import discovery_servers, explicit_servers
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.wait import expectations, wait_until_served, zone_servers
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.owned_names import check_owned_names
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import (
+    names_of, normalise_zone, plan_changes, wanted_records)
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_validate import record_findings
+
+TSIG_ALGORITHMS = ["hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1", "hmac-md5",
+                   "hmac-sha256-128", "hmac-sha384-192", "hmac-sha512-256"]
+
+PROVIDER_ARGS = dict(
+    provider=dict(type="str"),
+    server=dict(type="str"),
+    port=dict(type="int", default=53),
+    protocol=dict(type="str", default="tcp", choices=["tcp", "udp"]),
+    key_name=dict(type="str", no_log=False),
+    key_secret=dict(type="str", no_log=True),
+    key_algorithm=dict(type="str", default="hmac-sha256", choices=TSIG_ALGORITHMS, no_log=False),
+    timeout=dict(type="float", default=10.0),
+    provider_options=dict(type="dict", no_log=True),
+    plesk_command=dict(type="str", default="plesk"),
+    nameservers=dict(type="list", elements="str"),
+)
+
+RECORD_ARGS = dict(
+    zone=dict(type="str"),
+    # value is raw and checked by txt_changes.check_value: Ansible would turn a list, a mapping or
+    # a boolean into its Python text and publish that, and its own messages do not say which record.
+    records=dict(type="list", elements="dict", required=True, options=dict(
+        name=dict(type="str", required=True),
+        value=dict(type="raw"),
+        ttl=dict(type="int"),
+    )),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+)
+
+WAIT_ARGS = dict(
+    wait_timeout=dict(type="int", default=300),
+    wait_interval=dict(type="float", default=2.0),
+    wait_servers=dict(type="list", elements="str"),
+    wait_port=dict(type="int", default=53),
+)
+
+
+class TaskError(Exception):
+    """A failure after some work: ``result`` holds what is known (changes, applied)."""
+
+    def __init__(self, message, result):
+        super().__init__(message)
+        self.result = result
+
+
+def _records(params):
+    # The argument spec fills absent suboptions with None: drop them for validation.
+    return [dict((k, v) for k, v in record.items() if v is not None) for record in params["records"]]
+
+
+def check_options(params):
+    """Refuse numbers no server could be blamed for: ports, timeouts, intervals (each named)."""
+    check_port("port", params.get("port"))
+    check_port("wait_port", params.get("wait_port"))
+    check_seconds("timeout", params.get("timeout"))
+    check_seconds("wait_timeout", params.get("wait_timeout"), allow_zero=True)
+    check_seconds("wait_interval", params.get("wait_interval"))
+
+
+def checked_records(params):
+    """The options and records checked, as Wanted items; nothing asked of any server yet.
+
+    With ``domain`` (dns_txt only) every name must be one of that domain's own.
+    """
+    check_options(params)
+    wanted = wanted_records(_records(params), params.get("zone"), params["state"], params.get("ttl"))
+    if params.get("domain") is not None:
+        check_owned_names(wanted, params["domain"])
+    return wanted
+
+
+def wanted_by_zone(params, adapter=None, wanted=None):
+    """Validate the records (unless ``wanted`` is given) and group them {zone: [Wanted]}; the zone is
+    found when not given (``adapter``: the host adapter the back end runs on, see providers.base)."""
+    wanted = checked_records(params) if wanted is None else wanted
+    if params.get("zone"):
+        return {normalise_zone(params["zone"]): wanted}
+    zones = {}
+    found = {}
+    for item in wanted:
+        if item.name not in found:
+            found[item.name] = find_zone(params, item.name, adapter)
+        zones.setdefault(found[item.name], []).append(item)
+    return zones
+
+
+def public_changes(changes):
+    """The per-name result users see: before, after, added, removed."""
+    out = {}
+    for name, change in changes.items():
+        out[name] = {"before": change["before"], "after": change["after"],
+                     "added": change["add"], "removed": change["remove"]}
+    return out
+
+
+def conflict_error(conflict, wanted):
+    """A NameConflict as bad input, naming the first record at that name."""
+    field = next(item.field for item in wanted if item.name == conflict.name) + ".name"
+    if conflict.kind == "cname":
+        return InputError(field, "%s holds a CNAME to %s, and a name with a CNAME holds no other record (RFC 1034 "
+                          "3.6.2): a TXT value there is ignored (BIND logs \"attempt to add non-CNAME alongside "
+                          "CNAME ignored\") or breaks the name, and is never served." % (conflict.name, conflict.target),
+                          "remove the CNAME at %s to publish the value there, or change the record at its target "
+                          "%s (receivers follow the CNAME)." % (conflict.name, conflict.target))
+    return InputError(field, "%s is below the delegation %s (NS %s): the zone would store the TXT value but never "
+                      "serve it." % (conflict.name, conflict.target, conflict.servers),
+                      "publish it in the zone %s at that zone's primary (set zone and server for it)." % conflict.target)
+
+
+def read_current(provider, wanted, state):
+    """{name: TXT values} for every wanted name; a name that cannot hold TXT is refused for state=present."""
+    current = {}
+    for name in names_of(wanted):
+        try:
+            current[name] = provider.read(name)
+        except NameConflict as conflict:
+            if state == "present":
+                raise conflict_error(conflict, wanted)
+            current[name] = []  # a CNAME or a delegated name has no TXT of its own here: nothing to remove
+    return current
+
+
+def verify_served(provider, changes, applied):
+    """Read every changed name back from the primary; raise ProviderError naming what it does not serve.
+
+    A server can accept a change and not apply it (BIND ignores a TXT next to a CNAME that appeared
+    after our read); the error's ``applied`` is cut to what the read-back shows in effect.
+    """
+    now, missing = {}, []
+    for name, change in changes.items():
+        try:
+            now[name] = provider.read(name)
+        except NameConflict as conflict:
+            now[name] = []
+            missing.append(conflict.description)
+        missing += ["%s lacks %r" % (name, value) for value in change["add"] if value not in now[name]]
+        missing += ["%s still has %r" % (name, value) for value in change["remove"] if value in now[name]]
+    if missing:
+        served = [entry for entry in applied if (entry["value"] in now[entry["name"]]) == (entry["action"] == "add")]
+        raise ProviderError("zone %s: the change was accepted, but the primary does not serve it: %s. Fix: look for a "
+                            "CNAME or another edit at those names (the server's log says why), then run again."
+                            % (provider.zone, "; ".join(missing)), served)
+
+
+def publish(params, check_mode, adapter=None):
+    """Ensure the records; return {changed, changes, applied, zones, findings} with internal ``plan``.
+
+    Raises InputError before anything is touched, TaskError (with what was applied) after.
+    """
+    if not params.get("provider"):
+        raise InputError("provider", "is required.", "set provider (rfc2136, plesk or a dns-lexicon provider name), "
+                         "for example once for the group with module_defaults.")
+    wanted = checked_records(params)
+    findings = record_findings(wanted, params["state"], params.get("validate", True))
+    zones = wanted_by_zone(params, adapter, wanted)
+    plan = {}
+    applied = []
+    providers = {}
+    try:
+        # Every zone is read and planned before anything is sent, so a refusal changes nothing anywhere.
+        plans = {}
+        for zone, items in zones.items():
+            providers[zone] = open_provider(params, zone, adapter)
+            plans[zone] = plan_changes(read_current(providers[zone], items, params["state"]), items, params["state"])
+        for zone, changes in plans.items():
+            plan.update(changes)
+            if changes and not check_mode:
+                done = providers[zone].apply(changes)
+                verify_served(providers[zone], changes, done)
+                applied += done
+    except ProviderError as exc:
+        applied += exc.applied
+        raise TaskError(_named(str(exc), exc, wanted),
+                        {"changed": bool(applied), "changes": public_changes(plan), "applied": applied})
+    finally:
+        for provider in providers.values():
+            provider.close()
+    return {"changed": bool(plan), "changes": public_changes(plan), "applied": applied,
+            "zones": list(zones), "plan": plan, "wanted": zones, "findings": findings}
+
+
+def _named(message, exc, wanted):
+    """Start a back end's failure with the record it failed on, when it says which value that was."""
+    fields = [item.field + ".value" for item in wanted if exc.value is not None and item.value == exc.value]
+    return "%s: %s" % (fields[0], message) if fields else message
+
+
+def wait_for_servers(params, zones, plan):
+    """Wait until every authoritative server of each zone serves the outcome; return the servers asked.
+
+    The servers: wait_servers, else each zone's NS set found through nameservers, else through the
+    rfc2136 primary (it answers for its zones), else through the system resolver.
+    """
+    timeout = params.get("timeout") or 10
+    asked = []
+    for zone, wanted in zones.items():
+        if params.get("wait_servers"):
+            servers = explicit_servers(params["wait_servers"], params["wait_port"])
+        else:
+            servers = zone_servers(zone, discovery_servers(params) or [], timeout, params["wait_port"])
+        expect = expectations(wanted, dict((n, c) for n, c in plan.items() if n in names_of(wanted)), params["state"])
+        wait_until_served(servers, expect, params["wait_timeout"], params["wait_interval"])
+        asked += [str(server) for server in servers if str(server) not in asked]
+    return asked
