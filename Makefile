@@ -109,7 +109,7 @@ molecule-rotate: deps venv collection lab-up
 	lab/lab.sh mail-image
 	cd $(REPO) && $(BIN)/molecule test -s rotate
 
-# The DMARC evidence loop on two containers (about 9 min): reports from the lab's own mail flow reach
+# The DMARC evidence loop on two containers (about 10 min): reports from the lab's own mail flow reach
 # the rua mailbox by SMTP, harden reads them over IMAPS, holds, then raises; .ci/run runs it after rotate.
 molecule-evidence: deps venv collection lab-up
 	lab/lab.sh mail-image
