@@ -78,8 +78,11 @@ def _fo(field, value):
     return ":".join(options)
 
 
-def _mailto(field, value):
-    """A report address (plain e-mail or mailto: URI) as a mailto: URI."""
+REPORT_ADDRESS_FIX = "write it as user@example.com or mailto:user@example.com (no , ! or ; in it)."
+
+
+def mailto_uri(field, value, fix=REPORT_ADDRESS_FIX):
+    """A report address (plain e-mail or mailto: URI) as a mailto: URI; also TLS-RPT's mail destinations."""
     if not isinstance(value, str) or not value.strip():
         raise InputError(field, "must be an e-mail address or mailto: URI, got %r." % (value,))
     address = value.strip()
@@ -87,8 +90,7 @@ def _mailto(field, value):
         address = address[len("mailto:"):]
     local, at, domain = address.rpartition("@")
     if not at or not _LOCAL_PART_RE.match(local) or "," in local or "!" in local or not is_hostname(domain):
-        raise InputError(field, "%r is not a report address." % value,
-                         "write it as user@example.com or mailto:user@example.com (no , ! or ; in it).")
+        raise InputError(field, "%r is not a report address." % value, fix)
     return "mailto:%s@%s" % (local, normalise_name(domain))
 
 
@@ -97,7 +99,7 @@ def _uri_list(field, values):
         return []
     if isinstance(values, str):
         values = [v for v in values.split(",") if v.strip()]
-    return unique_items(field, values, _mailto)
+    return unique_items(field, values, mailto_uri)
 
 
 def build_dmarc(p="none", rua=(), ruf=(), fo=None, adkim=None, aspf=None, sp=None, np=None, t=None, psd=None,

@@ -10,13 +10,13 @@ from urllib.parse import urlsplit
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.findings import Finding
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.dmarc import mailto_uri
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import is_hostname, normalise_name
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.tags import split_tags, unique_items
 
 VERSION = "TLSRPTv1"
 # RFC 8460 3.1: a record that does not begin with "v=TLSRPTv1;" (blanks allowed before the ;) is not one.
 _TXT_RE = re.compile(r"^v=TLSRPTv1[ \t]*;")
-_LOCAL_PART_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$")
 
 
 def txt_name(domain):
@@ -35,12 +35,7 @@ def _rua(field, value):
             raise InputError(field, "%r is not an https URL a sender can post to." % text,
                              "write e.g. https://tlsrpt.example.com/v1 (no , ; or blanks).")
         return text
-    address = text[len("mailto:"):] if text.lower().startswith("mailto:") else text
-    local, at, domain = address.rpartition("@")
-    if not at or not _LOCAL_PART_RE.match(local) or "!" in local or not is_hostname(domain):
-        raise InputError(field, "%r is not a report address." % text,
-                         "write tls-reports@example.com, mailto:tls-reports@example.com or an https URL.")
-    return "mailto:%s@%s" % (local, normalise_name(domain))
+    return mailto_uri(field, text, "write tls-reports@example.com, mailto:tls-reports@example.com or an https URL.")
 
 
 def rua_input(values, field="tls_rpt.rua"):
