@@ -78,9 +78,15 @@ options:
         choices: [none, quarantine, reject]
       mta_sts:
         description:
-          - Check the MTA-STS record C(_mta-sts.DOMAIN) (RFC 8461) - C(mta_sts.missing), C(mta_sts.syntax)
-            (one C(v=STSv1) record with an C(id) of 1-32 letters and digits). The policy file it announces is
-            not fetched yet.
+          - Check MTA-STS (RFC 8461) as a sending MTA sees it - the record C(_mta-sts.DOMAIN)
+            (C(mta_sts.missing), C(mta_sts.syntax) - one C(v=STSv1) record with an C(id) of 1-32 letters and
+            digits), then the policy it announces, fetched from C(https://mta-sts.DOMAIN/.well-known/mta-sts.txt)
+            at the address the audit's own name servers give, with the certificate checked for
+            C(mta-sts.DOMAIN) against the system's CAs or O(mta_sts_ca_file). C(mta_sts.policy) - the policy
+            cannot be fetched (any status but 200, a redirect, not C(text/plain), over 64 KiB, a bad certificate),
+            does not parse, or does not cover one of the domain's MX hosts; C(mta_sts.id) - the record's C(id)
+            is not the one of the policy served (senders keep a cached policy until the id changes; harden
+            publishes the first 32 hex digits of the policy's SHA-256).
         type: bool
         default: false
         version_added: 0.2.0
@@ -91,6 +97,12 @@ options:
         type: bool
         default: false
         version_added: 0.2.0
+  mta_sts_ca_file:
+    description:
+      - A PEM file of the CAs to trust for MTA-STS policy servers instead of the system's, for a private CA
+        (a lab or an internal relay). Real senders use public CAs, so leave it unset for public domains.
+    type: path
+    version_added: 0.2.0
   nameservers:
     description:
       - Name servers to ask, as C(IP) or C(IP:PORT) (C([IPv6]:PORT)). Every one is asked for every
@@ -321,6 +333,7 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._reports.dmarc_
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import check_port, check_seconds
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import HAS_DNSPYTHON
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.views import Views
+from ansible_collections.mailauth.hardening.plugins.module_utils._web.policy_fetch import PolicyFetcher
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on, hide, require_library
 
 REPORT_NAMES = {"json": "audit.json", "html": "audit.html"}
@@ -372,6 +385,7 @@ def run_module():
             fail_on=dict(type="str", choices=list(FAIL_ON), default="error"),
             timeout=dict(type="float", default=5.0),
             report_dir=dict(type="path"),
+            mta_sts_ca_file=dict(type="path"),
             dmarc_unreadable=dict(type="list", elements="dict", default=[]),
             **EVIDENCE_OPTIONS
         ),
@@ -390,7 +404,9 @@ def run_module():
         views = Views(params["nameservers"], params["resolvers"], params["nameserver_port"], params["timeout"],
                       record=True)
         dmarc = checked_params(params) if params["dmarc_reports"] is not None else None
-        result = run_audit(specs, views, sites, params["fail_on"])
+        fetch = PolicyFetcher(params["mta_sts_ca_file"], timeout=params["timeout"]) \
+            if any(spec["mta_sts"] for spec in specs) else None
+        result = run_audit(specs, views, sites, params["fail_on"], fetch)
         if dmarc:
             add_dmarc_readiness(result, params, [spec["name"] for spec in specs], *dmarc)
     # DNSBL query names hold the zone, so a DQS key: masked before any report is written.

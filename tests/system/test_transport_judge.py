@@ -3,8 +3,8 @@
 and must reach the same verdicts: there is no deliberate difference here (docs/audit-vs-checkdmarc.md).
 
 A verdict is the set of check names at severity error or warning; checkdmarc's outcome is mapped onto
-them by the exception it raises. The MTA-STS policy file is not fetched by the audit yet, so only the
-TXT records are judged here.
+them by the exception it raises. Only the TXT records are judged here (the audit gets no fetcher);
+the policy fetch is tested against a real HTTPS server in test_mta_sts_policy_fetch.py.
 """
 import dns.nameserver
 import pytest

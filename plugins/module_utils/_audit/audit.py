@@ -31,13 +31,14 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup
     LookupFailure, is_hostname, normalise_name)
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.spf import (
     check_host, count_lookups, find_spf, parse_spf, validate_spf)
+from ansible_collections.mailauth.hardening.plugins.module_utils._web.policy_fetch import FetchFailure
 
 # The checks in the order reports show them (one column each).
 CHECK_ORDER = (
     "spf.missing", "spf.multiple", "spf.syntax", "spf.lookups", "spf.all", "spf.sender",
     "dkim.missing", "dkim.syntax", "dkim.mismatch", "dkim.weak",
     "dmarc.missing", "dmarc.syntax", "dmarc.obsolete", "dmarc.policy", "dmarc.report_auth",
-    "mta_sts.missing", "mta_sts.syntax",
+    "mta_sts.missing", "mta_sts.syntax", "mta_sts.policy", "mta_sts.id",
     "tls_rpt.missing", "tls_rpt.syntax",
     "dnsbl.listed",
     "dns.unreachable", "dns.cname_loop",
@@ -406,14 +407,36 @@ def _check_report_auth(audit, lookup, destination):
 
 # ---------------------------------------------------------------- transport security
 
-def audit_mta_sts(audit, lookup):
-    """The ``_mta-sts`` TXT record: there once, with a valid id (the served policy is not fetched yet)."""
+def audit_mta_sts(audit, lookup, fetch=None):
+    """The ``_mta-sts`` TXT record, and the policy ``fetch(domain, lookup)`` gets as a sender would.
+
+    Without ``fetch`` only the record is checked. A policy that cannot be fetched is an error: a
+    sender then has no policy, and the audit cannot say the MX hosts are covered (fails closed).
+    """
     values = _txt(lookup, _mta_sts.txt_name(audit.domain), "mta_sts.", audit)
     if values is None:
         return
     audit.ran("mta_sts.missing", "mta_sts.syntax")
     text, findings = _mta_sts.find_txt(values, audit.domain)
-    audit.add(findings if text is None else _mta_sts.check_policy(audit.domain, text, None, ()))
+    if text is None or fetch is None:
+        audit.add(findings if text is None else _mta_sts.check_policy(audit.domain, text, None, ()))
+        return
+    audit.ran("mta_sts.policy", "mta_sts.id")
+    try:
+        mx_hosts = lookup(audit.domain, "MX")
+        policy = fetch(audit.domain, lookup)
+    except LookupFailure as err:
+        audit.add(Finding("mta_sts.policy", "error", "the MX hosts of %s could not be read: %s; the policy's "
+                          "coverage is not known." % (audit.domain, _why(err)),
+                          "make the domain's name servers answer for its MX records."))
+        return
+    except FetchFailure as err:
+        audit.add(Finding("mta_sts.policy", "error", "the policy could not be fetched as a sender fetches it: %s. "
+                          "Senders then apply no policy." % err,
+                          "serve %s over HTTPS with a certificate valid for %s (text/plain, no redirect)."
+                          % (_mta_sts.policy_url(audit.domain), _mta_sts.policy_host(audit.domain))))
+        return
+    audit.add(_mta_sts.check_policy(audit.domain, text, policy, mx_hosts))
 
 
 def audit_tls_rpt(audit, lookup):
@@ -485,14 +508,16 @@ def _check_listing(audit, lookup, ip, site):
 
 # ---------------------------------------------------------------- one domain, several servers
 
-def audit_domain(spec, lookup, sites=()):
-    """Every check for one ``domain_spec`` against one resolver; returns a ``DomainAudit``."""
+def audit_domain(spec, lookup, sites=(), fetch=None):
+    """Every check for one ``domain_spec`` against one resolver; returns a ``DomainAudit``.
+
+    ``fetch`` gets a domain's MTA-STS policy (``_web.policy_fetch.PolicyFetcher``); None checks the TXT only."""
     audit = DomainAudit(spec["name"])
     audit_spf(audit, lookup, spec["sending_ips"], spec["spf_all"])
     audit_dkim(audit, lookup, spec["dkim"])
     audit_dmarc(audit, lookup, spec["dmarc_policy"])
     if spec.get("mta_sts"):
-        audit_mta_sts(audit, lookup)
+        audit_mta_sts(audit, lookup, fetch)
     if spec.get("tls_rpt"):
         audit_tls_rpt(audit, lookup)
     audit_dnsbl(audit, lookup, spec["sending_ips"], sites)
@@ -560,14 +585,14 @@ def passes(findings, fail_on):
     return not any(f["severity"] in levels for f in findings)
 
 
-def run_audit(specs, views_for, sites=(), fail_on="error"):
+def run_audit(specs, views_for, sites=(), fail_on="error", fetch=None):
     """Audit every domain; ``views_for(domain)`` gives ``[(server label, resolver)]`` to ask.
 
     Returns ``{findings, summary, ok}``: the module's result.
     """
     findings, checked, domains = [], {}, []
     for spec in specs:
-        audits = [(label, audit_domain(spec, lookup, sites)) for label, lookup in views_for(spec["name"])]
+        audits = [(label, audit_domain(spec, lookup, sites, fetch)) for label, lookup in views_for(spec["name"])]
         merged, ran = merge_servers(audits)
         findings.extend(merged)
         checked[spec["name"]] = ran

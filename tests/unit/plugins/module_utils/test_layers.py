@@ -13,7 +13,7 @@ PLUGINS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "
 PACKAGE = "ansible_collections.mailauth.hardening.plugins."
 BOTTOM = {"_core"}
 RECORDS = BOTTOM | {"_records"}
-ADAPTERS = RECORDS | {"_hosts", "_dkim", "_dns"}
+ADAPTERS = RECORDS | {"_hosts", "_dkim", "_dns", "_web"}
 FEATURES = ("_audit", "_gates", "_plan", "_drift", "_reports", "_publish")
 # What each layer may import (its own folder always).
 MAY_IMPORT = {
@@ -21,6 +21,7 @@ MAY_IMPORT = {
     "_records": BOTTOM,
     "_hosts": RECORDS,
     "_dkim": RECORDS,
+    "_web": RECORDS,
     # The Plesk DNS provider runs `plesk bin dns` through the Plesk host adapter (LC_ALL=C, its errors).
     "_dns": RECORDS | {"_hosts"},
 }
