@@ -11,6 +11,7 @@ from ansible.utils.display import Display
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_record import build_dkim_record
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.dmarc import build_dmarc
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.mta_sts import site_input
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.spf import build_spf, validate_spf
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.tls_rpt import build_txt as build_tls_rpt, rua_input
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import split_txt
@@ -75,6 +76,14 @@ def tls_rpt_record(data):
         raise AnsibleFilterError(str(err))
 
 
+def mta_sts_site(data, domain):
+    """A domain's ``mta_sts`` settings -> ``{policy, record, certificate, key}`` (policy text and its TXT)."""
+    try:
+        return site_input(domain, _mapping("mta_sts_site", data))
+    except InputError as err:
+        raise AnsibleFilterError(str(err))
+
+
 def dkim_record(data, key_type=None, testing=False):
     """A public key (base64 p= value or PEM) and its type -> ``v=DKIM1; k=...; p=...``.
 
@@ -108,5 +117,6 @@ class FilterModule(object):
             "dmarc_record": dmarc_record,
             "dkim_record": dkim_record,
             "tls_rpt_record": tls_rpt_record,
+            "mta_sts_site": mta_sts_site,
             "txt_split": txt_split,
         }

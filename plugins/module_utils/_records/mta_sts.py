@@ -23,6 +23,8 @@ MAX_AGE_LIMIT = 31557600  # RFC 8461 section 3.2: at most one year
 DEFAULT_MAX_AGE = 604800  # one week: long enough to protect, short enough to recover from a mistake
 SHORT_MAX_AGE = 86400  # below a day, senders re-fetch so often that enforce protects little
 POLICY_PATH = "/.well-known/mta-sts.txt"
+SITE_KEYS = ("certificate", "key")
+SITE_EXAMPLES = {"certificate": "/etc/letsencrypt/live/%s/fullchain.pem", "key": "/etc/letsencrypt/live/%s/privkey.pem"}
 ID_LENGTH = 32  # RFC 8461: 1-32 alphanumerics
 
 _ID_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
@@ -96,6 +98,33 @@ def policy_input(domain, spec, mx_hosts=(), field="mta_sts"):
                          "deliver to it." % (normalise_name(uncovered[0]), domain, ", ".join(patterns)),
                          "add %s to mta_sts.mx." % normalise_name(uncovered[0]))
     return {"mode": mode, "max_age": max_age, "mx": patterns}
+
+
+def site_input(domain, spec, field="mta_sts"):
+    """A domain's ``mta_sts`` inventory entry -> ``{policy, record, certificate, key}``.
+
+    The policy keys (``mode``, ``max_age``, ``mx``) make the policy text and its ``_mta-sts`` record,
+    so the file served and the id published come from one place; ``certificate`` and ``key`` are the
+    PEM files on the web host for ``mta-sts.DOMAIN`` (kept by the user's ACME client).
+    """
+    if not isinstance(spec, dict):
+        raise InputError(field, "must be a mapping with mode, max_age, mx, certificate and key.",
+                         "write mta_sts: {mode: testing, mx: [mx1.example.com], certificate: ..., key: ...}.")
+    unknown = sorted(set(spec) - {"mode", "max_age", "mx"} - set(SITE_KEYS))
+    if unknown:
+        raise InputError("%s.%s" % (field, unknown[0]), "is not an MTA-STS setting.",
+                         "use mode, max_age, mx, certificate and key.")
+    files = {}
+    for key in SITE_KEYS:
+        path = spec.get(key)
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise InputError("%s.%s" % (field, key), "%r is not an absolute path." % (path,),
+                             "give the path of the PEM %s for %s on the web host, e.g. %s."
+                             % (key, policy_host(domain), SITE_EXAMPLES[key] % policy_host(domain)))
+        files[key] = path
+    policy = policy_input(domain, dict((k, v) for k, v in spec.items() if k not in SITE_KEYS), field=field)
+    text = build_policy(policy["mode"], policy["mx"], policy["max_age"])
+    return dict(files, policy=text, record=build_txt(text))
 
 
 def build_policy(mode, mx, max_age=DEFAULT_MAX_AGE):

@@ -4,7 +4,7 @@ import pytest
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.mta_sts import (
     MAX_AGE_LIMIT, build_policy, build_txt, check_policy, find_txt, mx_matches, parse_policy, parse_txt,
-    policy_id, policy_input, policy_url, txt_name)
+    policy_id, policy_input, policy_url, site_input, txt_name)
 
 checkdmarc_mta_sts = pytest.importorskip("checkdmarc.mta_sts")
 MX = ["mx1.example.com", "mx2.example.com"]
@@ -137,3 +137,30 @@ def test_check_without_a_fetched_policy_checks_the_txt_only():
     assert check_policy("example.com", "v=STSv1; id=abc", None, MX) == []
     assert checks(check_policy("example.com", "v=STSv1", None, MX)) == [("mta_sts.syntax", "error")]
     assert checks(check_policy("example.com", "v=STSv1; id=a", "nonsense", MX)) == [("mta_sts.policy", "error")]
+
+
+SITE = {"mode": "enforce", "mx": ["mx1.example.com"], "certificate": "/etc/ssl/sts.pem", "key": "/etc/ssl/sts.key"}
+
+
+def test_a_site_serves_the_policy_its_record_names():
+    site = site_input("example.com", dict(SITE))
+    assert site["policy"] == "version: STSv1\nmode: enforce\nmx: mx1.example.com\nmax_age: 604800\n"
+    assert site["record"] == "v=STSv1; id=%s" % policy_id(site["policy"])
+    assert (site["certificate"], site["key"]) == ("/etc/ssl/sts.pem", "/etc/ssl/sts.key")
+    assert site_input("example.com", dict(SITE, max_age=86400))["record"] != site["record"]
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"certificate": "sts.pem"}, "mta_sts.certificate"),
+    ({"key": None}, "mta_sts.key"),
+    ({"port": 443}, "mta_sts.port"),
+    ({"mx": []}, "mta_sts.mx"),
+    ({"mode": "strict"}, "mta_sts.mode"),
+])
+def test_a_bad_site_setting_is_named(change, field):
+    spec = dict(SITE)
+    spec.update(change)
+    spec = dict((k, v) for k, v in spec.items() if v is not None)
+    with pytest.raises(InputError) as err:
+        site_input("example.com", spec)
+    assert err.value.field == field
