@@ -4,7 +4,7 @@
 """Which TXT values to add and remove at which names: pure, no I/O.
 
 A wanted value that starts with a known version tag (``v=spf1``, ``v=DKIM1``,
-``v=DMARC1``) owns that tag at its name: it replaces every TXT value there with
+``v=DMARC1``, ``v=STSv1``, ``v=TLSRPTv1``) owns that tag at its name: it replaces every TXT value there with
 the same tag and never touches the others (site verifications and the like).
 Any other value is only ensured present or absent, exactly.
 """
@@ -24,6 +24,10 @@ OWNED_TAGS = (
     ("v=spf1", re.compile(r"v=spf1(?: |$)", re.IGNORECASE)),
     ("v=DKIM1", re.compile(r"[ \t]*v[ \t]*=[ \t]*DKIM1[ \t]*(?:;|$)", re.IGNORECASE)),
     ("v=DMARC1", re.compile(r"v[ \t]*=[ \t]*DMARC1[ \t]*(?:;|$)", re.IGNORECASE)),
+    # MTA-STS (RFC 8461 3.1) and TLS-RPT (RFC 8460 3): a new id or new destinations replace the old
+    # record, since two records at the name make senders ignore both.
+    ("v=STSv1", re.compile(r"v=STSv1[ \t]*(?:;|$)", re.IGNORECASE)),
+    ("v=TLSRPTv1", re.compile(r"v=TLSRPTv1[ \t]*(?:;|$)", re.IGNORECASE)),
 )
 
 # TXT RDATA is at most 65535 octets, one length octet per 255-octet string.

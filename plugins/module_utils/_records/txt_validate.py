@@ -8,9 +8,8 @@ The judges are the record logic's own validators, the ones the record filters an
 the audit would report as an error afterwards. No DNS: an SPF record's lookups are counted from its
 own terms; what its includes add is the audit's to count.
 
-A tag that gets record logic (``v=STSv1`` for MTA-STS, ``v=TLSRPTv1`` for TLS-RPT) adds its
-pattern to ``txt_changes.OWNED_TAGS`` and its validator to ``VALIDATORS`` below; until then such
-values are published as given.
+A tag that gets record logic adds its pattern to ``txt_changes.OWNED_TAGS`` and its validator to
+``VALIDATORS`` below.
 """
 
 from __future__ import annotations
@@ -19,7 +18,9 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._records.dkim_r
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.dmarc import parse_dmarc, validate_dmarc
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.findings import Finding
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.mta_sts import parse_txt as parse_sts
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.spf import validate_spf
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.tls_rpt import parse_txt as parse_tls_rpt
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import owned_tag
 
 REPORT_AUTH_LABELS = "._report._dmarc."
@@ -36,10 +37,23 @@ def _dmarc(value, name):
     return validate_dmarc(value)
 
 
+def _syntax(parse, check):
+    """A validator from a record parser: its InputError is one error finding ``check``."""
+    def validate(value, name):
+        try:
+            parse(value)
+        except InputError as err:
+            return [Finding(check, "error", str(err), err.fix)]
+        return []
+    return validate
+
+
 VALIDATORS = {
     "v=spf1": ("SPF", lambda value, name: validate_spf(value)),
     "v=DKIM1": ("DKIM key", lambda value, name: validate_dkim_record(value)),
     "v=DMARC1": ("DMARC", _dmarc),
+    "v=STSv1": ("MTA-STS", _syntax(parse_sts, "mta_sts.syntax")),
+    "v=TLSRPTv1": ("TLS-RPT", _syntax(parse_tls_rpt, "tls_rpt.syntax")),
 }
 
 

@@ -31,6 +31,12 @@ def plan(current, records, state="present", zone="example.com"):
     ("v=DMARC1", "v=DMARC1"),
     ("google-site-verification=abc", None),
     ("o=-", None),
+    ("v=STSv1; id=abc", "v=STSv1"),
+    ("v=STSv1 ;id=abc", "v=STSv1"),
+    ("v=STSv10; id=abc", None),
+    ("v=TLSRPTv1; rua=mailto:tls@example.com", "v=TLSRPTv1"),
+    ("v=TLSRPTv1", "v=TLSRPTv1"),
+    ("v=TLSRPTv2; rua=mailto:tls@example.com", None),
 ])
 def test_owned_tag(value, tag):
     assert owned_tag(value) == tag
@@ -133,6 +139,17 @@ def test_spf_replaces_spf_and_keeps_foreign_values():
         "before": ["google-site-verification=abc", "v=spf1 mx ~all"],
         "after": ["google-site-verification=abc", SPF],
         "add": [SPF], "remove": ["v=spf1 mx ~all"], "ttl": None}}
+
+
+@pytest.mark.parametrize("name, old, new", [
+    ("_mta-sts", "v=STSv1; id=0123abcd", "v=STSv1; id=4567ef01"),
+    ("_smtp._tls", "v=TLSRPTv1; rua=mailto:old@example.com", "v=TLSRPTv1; rua=mailto:tls@example.com"),
+])
+def test_a_new_mta_sts_id_or_tls_rpt_destination_replaces_the_old_record(name, old, new):
+    full = "%s.example.com." % name
+    changes = plan({full: [old, "unrelated"]}, [{"name": name, "value": new}])
+    assert changes[full]["remove"] == [old]
+    assert changes[full]["after"] == sorted([new, "unrelated"])
 
 
 def test_mis_cased_copy_of_an_owned_tag_is_replaced():

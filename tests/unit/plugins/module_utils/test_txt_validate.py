@@ -22,6 +22,10 @@ def wanted(*pairs):
     ("v=spf1 mx +all", "+all lets every host"),
     ("v=DKIM1; k=ed25519; p=%s %s" % (ED[:20], ED[20:]), "p= contains whitespace"),
     ("v=DKIM1; k=dsa; p=AAAA", "unknown key type 'dsa'"),
+    ("v=STSv1; id=2026-12-02", "is not 1-32 letters and digits"),
+    ("v=STSv1;", "is not 1-32 letters and digits"),
+    ("v=TLSRPTv1; rua=tls@example.com", "is not a mailto: or https: URI"),
+    ("v=TLSRPTv1", "the record has no rua"),
 ])
 def test_errors_refuse_naming_the_record_the_problem_and_the_fix(value, words):
     with pytest.raises(InputError) as err:
