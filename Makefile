@@ -7,7 +7,8 @@ VENV := $(REPO)/.venv
 BIN := $(VENV)/bin
 COLLECTIONS := $(REPO)/.build/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/mailauth/hardening
-SANITY_ROOT := /tmp/mailauth-sanity/ansible_collections/mailauth/hardening
+# One copy per work tree: two trees checking at once must not share it.
+SANITY_ROOT := /tmp/mailauth-sanity-$(shell printf %s "$(REPO)" | md5sum | cut -c1-8)/ansible_collections/mailauth/hardening
 export PATH := $(BIN):$(PATH)
 export CONTAINERS_CONF := $(REPO)/lab/containers.conf
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
