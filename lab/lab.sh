@@ -89,18 +89,32 @@ dns_image() {
   podman build -q --pull=never --network=host -t "$dns_image" -f "$here/dns/Containerfile" "$here/dns" >/dev/null
 }
 
+# An image built from a Containerfile is rebuilt when the Containerfile or its base image changed:
+# the hash of both is the image's label mailauth.source.
+source_hash() { { sha256sum <"$1"; podman image inspect -f '{{.Id}}' "$2"; } | sha256sum | cut -c1-16; }
+current() {
+  podman image exists "$1" &&
+    [[ $(podman image inspect -f '{{index .Labels "mailauth.source"}}' "$1") == "$2" ]]
+}
+
 mail_image() {
-  podman image exists "$mail_image" && return
   image
-  log "building $mail_image (Postfix, OpenDKIM, OpenDMARC, policyd-spf preinstalled)"
-  podman build -q --pull=never --network=host -t "$mail_image" -f "$here/mail/Containerfile" "$here/mail" >/dev/null
+  local hash
+  hash=$(source_hash "$here/mail/Containerfile" "$image")
+  current "$mail_image" "$hash" && return
+  log "building $mail_image (Postfix, OpenDKIM, OpenDMARC, policyd-spf, Dovecot preinstalled)"
+  podman build -q --pull=never --network=host --label "mailauth.source=$hash" -t "$mail_image" \
+    -f "$here/mail/Containerfile" "$here/mail" >/dev/null
 }
 
 mail_ssh_image() {
-  podman image exists "$mail_ssh_image" && return
   mail_image
+  local hash
+  hash=$(source_hash "$here/mail-ssh/Containerfile" "$mail_image")
+  current "$mail_ssh_image" "$hash" && return
   log "building $mail_ssh_image (the mail image with an SSH server)"
-  podman build -q --pull=never --network=host -t "$mail_ssh_image" -f "$here/mail-ssh/Containerfile" "$here/mail-ssh" >/dev/null
+  podman build -q --pull=never --network=host --label "mailauth.source=$hash" -t "$mail_ssh_image" \
+    -f "$here/mail-ssh/Containerfile" "$here/mail-ssh" >/dev/null
 }
 
 # The execution environment, built with ansible-builder from ee/execution-environment.yml on the lab's
