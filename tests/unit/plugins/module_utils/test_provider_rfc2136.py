@@ -43,15 +43,15 @@ def test_long_values_are_split_into_255_octet_strings():
 
 def provider():
     p = Rfc2136Provider({"server": "127.0.0.1:5353", "key_name": "k1", "key_secret": SECRET}, "example.com.")
-    p._read = {"example.com.": ([("v=spf1 a ~all", rdata("v=spf1 a ~all")), ("x", rdata("x"))], 300),
-               "_dmarc.example.com.": ([], None)}
+    p._read = {("example.com.", "TXT"): ([("v=spf1 a ~all", rdata("v=spf1 a ~all")), ("x", rdata("x"))], 300),
+               ("_dmarc.example.com.", "TXT"): ([], None)}
     return p
 
 
 def test_one_update_with_exact_prerequisites():
     update, applied = provider().update_message({
-        "example.com.": {"add": ["v=spf1 mx -all"], "remove": ["v=spf1 a ~all"], "ttl": None},
-        "_dmarc.example.com.": {"add": ["v=DMARC1; p=none"], "remove": [], "ttl": 600},
+        ("example.com.", "TXT"): {"add": ["v=spf1 mx -all"], "remove": ["v=spf1 a ~all"], "ttl": None},
+        ("_dmarc.example.com.", "TXT"): {"add": ["v=DMARC1; p=none"], "remove": [], "ttl": 600},
     })
     prereq = {}
     for rrset in update.prerequisite:
