@@ -35,7 +35,8 @@ description:
     back from the primary and fails, naming what is missing, when they do not show what was sent.
   - V(rfc2136) and V(powerdns) write every type here. Other dns-lexicon providers write
     TXT, CNAME, A and AAAA (lexicon has no field for the MX preference or the TLSA parameters on most
-    APIs). V(plesk) writes TXT, CNAME, MX, A and AAAA (C(plesk bin dns) has no TLSA). A type the back end
+    APIs). Through V(powerdns) a CNAME target must lie inside the zone (lexicon would append the zone
+    to any other). V(plesk) writes TXT, CNAME, MX, A and AAAA (C(plesk bin dns) has no TLSA). A type the back end
     cannot write is refused, naming the record and the provider, before anything is touched.
   - To wait for the authoritative servers, use M(mailauth.hardening.dns_txt_wait) for TXT records.
 author: mailauth.hardening contributors (!UNKNOWN)

@@ -57,6 +57,8 @@ def cname_beside_records(item, types):
 def read_rrsets(provider, wanted, state):
     """{(name, TYPE): values} for every wanted RRset; refuses (state=present) a record at a name with a
     CNAME or below a delegation, and a CNAME at a name that holds other records."""
+    for item in wanted:
+        provider.check_wanted(item)
     current = {}
     for key in keys_of(wanted):
         first = next(item for item in wanted if item.key == key)

@@ -57,6 +57,10 @@ class Provider(abc.ABC):
                                  "publish the %s records in a task of their own with provider rfc2136 or powerdns "
                                  "(or at the provider's own console)." % item.rtype)
 
+    def check_wanted(self, item):
+        """Refuse (InputError naming ``item.field``) a wanted value this back end would write wrongly;
+        called for every value of a zone before anything is sent to any zone."""
+
     def read(self, name):
         """The TXT values at absolute ``name`` (see ``read_rrset``)."""
         return self.read_rrset(name, "TXT")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import MissingLibrary
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError, MissingLibrary
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import Provider
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import resolver_for
@@ -51,6 +51,7 @@ class Dialect(object):
 
     update_in_place = True
     types = ("TXT", "CNAME", "A", "AAAA")
+    cname_inside_zone = False
 
     def encode(self, value):
         return value
@@ -82,6 +83,8 @@ class PowerDnsDialect(Dialect):
 
     update_in_place = False
     types = ("TXT", "TLSA", "CNAME", "MX", "A", "AAAA")
+    # lexicon's powerdns module appends the zone to every CNAME target that does not end with it.
+    cname_inside_zone = True
 
     def encode(self, value):
         return quote_txt(value)
@@ -230,6 +233,16 @@ class LexiconProvider(Provider):
         if cnames:
             raise NameConflict(name, "cname", self.dialect.target(cnames[0][1]))
         return [value for value, _row in self._rows[(name, rtype)]]
+
+    def check_wanted(self, item):
+        if item.rtype == "CNAME" and self.dialect.cname_inside_zone and not (
+                "." + item.value).endswith("." + self.zone):
+            raise InputError(item.field + ".value", "dns-lexicon's %s provider writes a CNAME target outside the zone "
+                             "%s with the zone appended (%s%s), so it cannot publish %s." % (
+                                 self.name, self.zone, item.value, self.zone.rstrip("."), item.value),
+                             "publish this CNAME with provider rfc2136 (PowerDNS takes RFC 2136 updates with "
+                             "dnsupdate=yes and a TSIG key) or at the provider's console, or give a target inside %s."
+                             % self.zone)
 
     def types_at(self, name):
         try:
