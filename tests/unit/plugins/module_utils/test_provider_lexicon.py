@@ -202,3 +202,16 @@ def test_other_types_are_created_and_deleted_with_their_type(provider):
     applied = p.apply_rrsets({("www.example.com.", "A"): {"add": ["192.0.2.2"], "remove": ["192.0.2.1"], "ttl": 300}})
     assert FakeClient.ops.calls == ["create", "delete"]
     assert {(a["type"], a["action"], a["value"]) for a in applied} == {("A", "add", "192.0.2.2"), ("A", "remove", "192.0.2.1")}
+
+
+def test_powerdns_refuses_a_cname_target_outside_the_zone(provider):
+    from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+    from ansible_collections.mailauth.hardening.plugins.module_utils._records.rrset_changes import wanted_rrsets
+    p = provider([], name="powerdns")
+    outside, inside = wanted_rrsets([{"name": "a", "type": "CNAME", "value": "sts.example.net."},
+                                     {"name": "b", "type": "CNAME", "value": "web.example.com."}], "example.com")
+    with pytest.raises(InputError) as err:
+        p.check_wanted(outside)
+    assert err.value.field == "records[0].value" and "sts.example.net.example.com" in str(err.value)
+    p.check_wanted(inside)
+    provider([], name="cloudflare").check_wanted(outside)
