@@ -157,8 +157,8 @@ def _ask(host, port, name, rtype, timeout, tcp, keyring, keyname, keyalgorithm):
 
 
 def _refused(host, port, name, rtype, rcode):
-    return ProviderError("DNS server %s, reading %s at %s: %s." % (endpoint_text(host, port), rtype, name,
-                                                                  describe_rcode(rcode)), kind=rcode)
+    where = endpoint_text(host, port)
+    return ProviderError("DNS server %s, reading %s at %s: %s." % (where, rtype, name, describe_rcode(rcode)), kind=rcode)
 
 
 def query_rrset(host, port, name, rtype, timeout, tcp=False, keyring=None, keyname=None, keyalgorithm=None,

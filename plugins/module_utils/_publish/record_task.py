@@ -17,6 +17,7 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._publish.dns_tx
     TaskError, _named, check_options, conflict_error, require_provider, wanted_by_zone)
 from ansible_collections.mailauth.hardening.plugins.module_utils._publish.zone_run import ZoneRunFailed, run_zones
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.owned_names import check_owned_names
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.rdata import TYPES
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.rrset_changes import (
     keys_of, label, plan_rrsets, public_rrsets, wanted_rrsets)
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_validate import record_findings
@@ -26,7 +27,7 @@ RECORD_ARGS = dict(
     # value is raw and checked by the record logic, which names the record (see dns_txt_task.RECORD_ARGS).
     records=dict(type="list", elements="dict", required=True, options=dict(
         name=dict(type="str", required=True),
-        type=dict(type="str", required=True),
+        type=dict(type="str", required=True, choices=list(TYPES)),
         value=dict(type="raw"),
         ttl=dict(type="int"),
     )),
