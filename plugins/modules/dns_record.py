@@ -119,6 +119,7 @@ EXAMPLES = r"""
         type: TLSA
         value: "3 1 1 {{ mx_spki_sha256 }}"
 
+# The next tasks take the provider options from module_defaults (group/mailauth.hardening.dns), as below.
 - name: Roll the MX key - the next key's TLSA beside the current one (the RRset becomes both)
   mailauth.hardening.dns_record:
     zone: example.com
