@@ -12,11 +12,11 @@ hold a CNAME), plan, apply, read back, wait.
 from __future__ import annotations
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError, check_port, check_seconds
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.registry import find_zone, open_provider
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import discovery_servers, explicit_servers
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.wait import expectations, wait_until_served, zone_servers
-from ansible_collections.mailauth.hardening.plugins.module_utils._publish.zone_run import ZoneRunFailed, run_zones
+from ansible_collections.mailauth.hardening.plugins.module_utils._publish.zone_run import ZoneRunFailed, check_served, run_zones
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.owned_names import check_owned_names
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import (
     names_of, normalise_zone, plan_changes, wanted_records)
@@ -153,25 +153,10 @@ def read_current(provider, wanted, state):
 
 
 def verify_served(provider, changes, applied):
-    """Read every changed name back from the primary; raise ProviderError naming what it does not serve.
-
-    A server can accept a change and not apply it (BIND ignores a TXT next to a CNAME that appeared
-    after our read); the error's ``applied`` is cut to what the read-back shows in effect.
-    """
-    now, missing = {}, []
-    for name, change in changes.items():
-        try:
-            now[name] = provider.read(name)
-        except NameConflict as conflict:
-            now[name] = []
-            missing.append(conflict.description)
-        missing += ["%s lacks %r" % (name, value) for value in change["add"] if value not in now[name]]
-        missing += ["%s still has %r" % (name, value) for value in change["remove"] if value in now[name]]
-    if missing:
-        served = [entry for entry in applied if (entry["value"] in now[entry["name"]]) == (entry["action"] == "add")]
-        raise ProviderError("zone %s: the change was accepted, but the primary does not serve it: %s. Fix: look for a "
-                            "CNAME or another edit at those names (the server's log says why), then run again."
-                            % (provider.zone, "; ".join(missing)), served)
+    """Read every changed name back from the primary; raise ProviderError naming what it does not serve
+    (``zone_run.check_served``)."""
+    check_served(provider.zone, dict(((name, "TXT"), change) for name, change in changes.items()), applied,
+                 lambda key: provider.read(key[0]), lambda key: key[0])
 
 
 def apply_verified(provider, changes):

@@ -11,15 +11,15 @@ can write (refused before anything is asked), and the CNAME rule against what th
 from __future__ import annotations
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.registry import open_provider, provider_class
 from ansible_collections.mailauth.hardening.plugins.module_utils._publish.dns_txt_task import (
     TaskError, _named, check_options, conflict_error, require_provider, wanted_by_zone)
-from ansible_collections.mailauth.hardening.plugins.module_utils._publish.zone_run import ZoneRunFailed, run_zones
+from ansible_collections.mailauth.hardening.plugins.module_utils._publish.zone_run import ZoneRunFailed, check_served, run_zones
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.owned_names import check_owned_names
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.rdata import TYPES
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.rrset_changes import (
-    keys_of, label, plan_rrsets, public_rrsets, wanted_rrsets)
+    keys_of, plan_rrsets, public_rrsets, wanted_rrsets)
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_validate import record_findings
 
 RECORD_ARGS = dict(
@@ -76,29 +76,10 @@ def read_rrsets(provider, wanted, state):
     return current
 
 
-def verify_rrsets(provider, changes, applied):
-    """Read every changed RRset back from the primary; raise ProviderError naming what it does not serve
-    (``applied`` cut to what the read-back shows in effect)."""
-    now, missing = {}, []
-    for key, change in changes.items():
-        try:
-            now[key] = provider.read_rrset(*key)
-        except NameConflict as conflict:
-            now[key] = []
-            missing.append(conflict.description)
-        missing += ["%s lacks %r" % (label(key), value) for value in change["add"] if value not in now[key]]
-        missing += ["%s still has %r" % (label(key), value) for value in change["remove"] if value in now[key]]
-    if missing:
-        served = [entry for entry in applied
-                  if (entry["value"] in now[(entry["name"], entry["type"])]) == (entry["action"] == "add")]
-        raise ProviderError("zone %s: the change was accepted, but the primary does not serve it: %s. Fix: look for a "
-                            "CNAME or another edit at those names (the server's log says why), then run again."
-                            % (provider.zone, "; ".join(missing)), served)
-
-
 def _apply(provider, changes):
+    """Apply a zone's changes and read them back; what was applied."""
     done = provider.apply_rrsets(changes)
-    verify_rrsets(provider, changes, done)
+    check_served(provider.zone, changes, done, lambda key: provider.read_rrset(*key))
     return done
 
 

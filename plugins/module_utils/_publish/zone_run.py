@@ -2,12 +2,14 @@
 # Copyright: mailauth.hardening contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The steps dns_txt and dns_record share: open each zone's provider, read and plan every zone
-before anything is sent (so a refusal changes nothing anywhere), then apply and check each zone.
+before anything is sent (so a refusal changes nothing anywhere), then apply each zone and read
+its changes back.
 """
 
 from __future__ import annotations
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.rrset_changes import label
 
 
 class ZoneRunFailed(Exception):
@@ -45,3 +47,28 @@ def run_zones(zones, check_mode, open_zone, plan_zone, apply_zone):
         for provider in providers.values():
             provider.close()
     return plan, applied
+
+
+def check_served(zone, changes, applied, read, shown=label):
+    """Read every changed RRset back (``read((name, TYPE)) -> values``); raise ProviderError naming
+    what the primary of ``zone`` does not serve, ``shown(key)`` naming each RRset.
+
+    A server can accept a change and not apply it (BIND ignores a record next to a CNAME that
+    appeared after our read); the error's ``applied`` is cut to what the read-back shows in effect.
+    Entries in ``applied`` without a type are TXT (dns_txt's).
+    """
+    now, missing = {}, []
+    for key, change in changes.items():
+        try:
+            now[key] = read(key)
+        except NameConflict as conflict:
+            now[key] = []
+            missing.append(conflict.description)
+        missing += ["%s lacks %r" % (shown(key), value) for value in change["add"] if value not in now[key]]
+        missing += ["%s still has %r" % (shown(key), value) for value in change["remove"] if value in now[key]]
+    if missing:
+        served = [entry for entry in applied if (entry["value"] in now[(entry["name"], entry.get("type", "TXT"))])
+                  == (entry["action"] == "add")]
+        raise ProviderError("zone %s: the change was accepted, but the primary does not serve it: %s. Fix: look for a "
+                            "CNAME or another edit at those names (the server's log says why), then run again."
+                            % (zone, "; ".join(missing)), served)
