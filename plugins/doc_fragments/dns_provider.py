@@ -126,3 +126,39 @@ options:
     type: int
     default: 53
 """
+
+    # What dns_txt and dns_record share beyond the provider and the records.
+    PUBLISH = r"""
+options:
+  ttl:
+    description:
+      - TTL for values this task adds. When not given, an RRset keeps its current TTL and new RRsets
+        get 3600. An RRset (the records of one type at one name) has one TTL, so all values of a type
+        at a name should use the same.
+    type: int
+  domain:
+    description:
+      - The mail domain the records belong to. Every name in O(records) must then be one of its own
+        names; any other is refused, naming the record, before a query is sent.
+      - "A domain's own names: its apex, C(SELECTOR._domainkey.DOMAIN), C(_domainkey.DOMAIN) (the
+        legacy C(o=-)), C(_dmarc.DOMAIN), C(SENDER._report._dmarc.DOMAIN), C(_mta-sts.DOMAIN),
+        C(mta-sts.DOMAIN) and C(_smtp._tls.DOMAIN)."
+      - Give it whenever the records are one domain's, above all for a domain below its zone
+        (V(mail.example.com) in zone V(example.com)), whose relative V(@) or V(_dmarc) would be the
+        parent's names. The roles of this collection always do.
+      - Not given, any name inside the zone is accepted.
+    type: str
+  validate:
+    description:
+      - With O(state=present), check each TXT value with a known tag (C(v=spf1), C(v=DKIM1), C(v=DMARC1))
+        with the same record logic as the record filters and M(mailauth.hardening.mail_audit) before
+        anything is sent (also in check mode). An error refuses the task, naming C(records[N].value),
+        the problem and the fix; warnings are returned in RV(findings) and shown.
+      - SPF lookups are counted from the record's own terms, without DNS (more than 10 is an error);
+        what its includes add is counted by M(mailauth.hardening.mail_audit).
+      - A DMARC value at a C(*._report._dmarc.*) name is a report authorisation, so only its syntax is
+        checked.
+      - V(false) publishes the value anyway; its errors are then returned as findings.
+    type: bool
+    default: true
+"""

@@ -37,19 +37,8 @@ extends_documentation_fragment:
   - mailauth.hardening.dns_provider
   - mailauth.hardening.dns_provider.zone
   - mailauth.hardening.dns_provider.wait
+  - mailauth.hardening.dns_provider.publish
 options:
-  domain:
-    description:
-      - The mail domain the records belong to. Every name in O(records) must then be one of its own
-        names; any other is refused, naming the record, before a query is sent.
-      - "A domain's own names: its apex, C(SELECTOR._domainkey.DOMAIN), C(_domainkey.DOMAIN) (the
-        legacy C(o=-)), C(_dmarc.DOMAIN), C(SENDER._report._dmarc.DOMAIN), C(_mta-sts.DOMAIN),
-        C(mta-sts.DOMAIN) and C(_smtp._tls.DOMAIN)."
-      - Give it whenever the records are one domain's, above all for a domain below its zone
-        (V(mail.example.com) in zone V(example.com)), whose relative V(@) or V(_dmarc) would be the
-        parent's names. The roles of this collection always do.
-      - Not given, any name inside the zone is accepted.
-    type: str
   records:
     description:
       - The TXT values to ensure.
@@ -84,30 +73,12 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  ttl:
-    description:
-      - TTL for values this task adds. When not given, a name keeps its current TTL and new names
-        get 3600. A TXT RRset has one TTL, so all values at a name should use the same.
-    type: int
   wait:
     description:
       - After a change (and also when nothing changed), wait until every authoritative server of
         the zone serves the wanted values and none of the removed ones. Skipped in check mode.
     type: bool
     default: false
-  validate:
-    description:
-      - With O(state=present), check each value with a known tag (C(v=spf1), C(v=DKIM1), C(v=DMARC1))
-        with the same record logic as the record filters and M(mailauth.hardening.mail_audit) before
-        anything is sent (also in check mode). An error refuses the task, naming C(records[N].value),
-        the problem and the fix; warnings are returned in RV(findings) and shown.
-      - SPF lookups are counted from the record's own terms, without DNS (more than 10 is an error);
-        what its includes add is counted by M(mailauth.hardening.mail_audit).
-      - A DMARC value at a C(*._report._dmarc.*) name is a report authorisation, so only its syntax is
-        checked.
-      - V(false) publishes the value anyway; its errors are then returned as findings.
-    type: bool
-    default: true
 attributes:
   check_mode:
     support: full
@@ -239,45 +210,30 @@ served_by:
   sample: ["ns1.example.com. (192.0.2.53:53)"]
 """
 
-import errno
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import ProviderError
-from ansible_collections.mailauth.hardening.plugins.module_utils._hosts.plesk import PleskCli, command_runner
+from ansible_collections.mailauth.hardening.plugins.module_utils._hosts.plesk import provider_adapter
 from ansible_collections.mailauth.hardening.plugins.module_utils._publish.dns_txt_task import (
-    PROVIDER_ARGS, RECORD_ARGS, WAIT_ARGS, TaskError, publish, wait_for_servers)
-from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on
+    PROVIDER_ARGS, PUBLISH_ARGS, RECORD_ARGS, WAIT_ARGS, TaskError, publish, wait_for_servers)
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.module_run import fail_json_on, warn_findings
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import diff_of
-
-
-def plesk_adapter(module, params):
-    """The Plesk CLI for the plesk back end (None for the others); a missing command is an OSError it explains."""
-    if params.get("provider") != "plesk":
-        return None
-
-    def missing(argv):
-        raise OSError(errno.ENOENT, "command not found")
-
-    return PleskCli(command_runner(module, params["plesk_command"] or "plesk") or missing)
 
 
 def main():
     spec = dict(PROVIDER_ARGS)
     spec.update(RECORD_ARGS)
     spec.update(WAIT_ARGS)
-    spec.update(ttl=dict(type="int"), wait=dict(type="bool", default=False), domain=dict(type="str"),
-                validate=dict(type="bool", default=True))
+    spec.update(PUBLISH_ARGS)
+    spec.update(wait=dict(type="bool", default=False))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
     result = {"changed": False, "changes": {}, "applied": [], "findings": []}
     with fail_json_on(module, TaskError, ProviderError, result=result):
-        outcome = publish(params, module.check_mode, plesk_adapter(module, params))
+        outcome = publish(params, module.check_mode, provider_adapter(module, params))
         result.update(changed=outcome["changed"], changes=outcome["changes"], applied=outcome["applied"],
                       zones=outcome["zones"], findings=outcome["findings"])
-        for finding in outcome["findings"]:
-            module.warn("%s: %s %s: %s Fix: %s" % (finding["field"], finding["severity"], finding["check"],
-                                                   finding["message"], finding["fix"]))
+        warn_findings(module, outcome["findings"])
         if module._diff:
             result["diff"] = diff_of(outcome["plan"])
         if params["wait"] and not module.check_mode:

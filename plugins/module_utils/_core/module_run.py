@@ -41,6 +41,13 @@ def fail_json_on(module, *errors, result=None):
         module.fail_json(msg=str(err), **result)
 
 
+def warn_findings(module, findings):
+    """Show each finding ({field, severity, check, message, fix}) as a warning."""
+    for finding in findings:
+        module.warn("%s: %s %s: %s Fix: %s" % (finding["field"], finding["severity"], finding["check"],
+                                               finding["message"], finding["fix"]))
+
+
 # A shorter "secret" would mask ordinary words all over the result; callers mask those themselves.
 MIN_HIDDEN_LENGTH = 8
 

@@ -13,6 +13,7 @@ from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors im
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import endpoint_text
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import seconds_text
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.rdata import normalise_rdata
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import join_txt
 
 try:
@@ -35,9 +36,9 @@ RCODE_MEANING = {
     "SERVFAIL": "the server failed to process the request",
     "FORMERR": "the server could not parse the request",
     "NOTIMP": "the server does not implement this request",
-    "NXRRSET": "the TXT records changed since they were read (a concurrent edit); nothing was changed",
-    "YXRRSET": "the TXT records changed since they were read (a concurrent edit); nothing was changed",
-    "YXDOMAIN": "a name exists that should not",
+    "NXRRSET": "the records changed since they were read (a concurrent edit); nothing was changed",
+    "YXRRSET": "the records changed since they were read (a concurrent edit); nothing was changed",
+    "YXDOMAIN": "records appeared at a name that was empty when read (a concurrent edit); nothing was changed",
     "NXDOMAIN": "the name does not exist",
 }
 
@@ -102,21 +103,30 @@ def send(message, host, port, timeout, tcp=True, what="request"):
                             kind=failure_kind(exc))
 
 
-def txt_at(reply, name):
-    """([(joined value, rdata)], ttl or None) of the TXT RRset for ``name`` in a reply's answer."""
+def rrset_at(reply, name, rtype="TXT"):
+    """([(value, rdata)], ttl or None) of the ``rtype`` RRset for ``name`` in a reply's answer: TXT
+    values joined from their character-strings, other types as ``_records.rdata`` writes them."""
     qname = dns.name.from_text(name)
+    wanted = dns.rdatatype.from_text(rtype)
     for rrset in reply.answer:
-        if rrset.name == qname and rrset.rdtype == dns.rdatatype.TXT:
-            return [(join_txt(rdata.strings), rdata) for rdata in rrset], rrset.ttl
+        if rrset.name == qname and rrset.rdtype == wanted:
+            return [(join_txt(rdata.strings) if rtype == "TXT" else normalise_rdata(rtype, rdata.to_text()), rdata)
+                    for rdata in rrset], rrset.ttl
     return [], None
 
 
-def name_conflict(reply, name):
-    """NameConflict when an authoritative reply shows that ``name`` can hold no TXT of its own:
-    it holds a CNAME (RFC 1034 3.6.2), or it lies below a delegation (a referral)."""
+def txt_at(reply, name):
+    """([(joined value, rdata)], ttl or None) of the TXT RRset for ``name`` in a reply's answer."""
+    return rrset_at(reply, name)
+
+
+def name_conflict(reply, name, rtype="TXT"):
+    """NameConflict when an authoritative reply shows that ``name`` can hold no ``rtype`` record of its
+    own: it holds a CNAME (RFC 1034 3.6.2; not a conflict when ``rtype`` is CNAME), or it lies below
+    a delegation (a referral)."""
     qname = dns.name.from_text(name)
     for rrset in reply.answer:
-        if rrset.name == qname and rrset.rdtype == dns.rdatatype.CNAME:
+        if rrset.name == qname and rrset.rdtype == dns.rdatatype.CNAME and rtype != "CNAME":
             raise NameConflict(name, "cname", rrset[0].target.to_text())
     if not reply.flags & dns.flags.AA and not reply.answer:
         cuts = [rrset for rrset in reply.authority if rrset.rdtype == dns.rdatatype.NS]
@@ -131,18 +141,48 @@ def query_txt(host, port, name, timeout, tcp=False, keyring=None, keyname=None, 
     With ``conflicts`` the reply is first checked with ``name_conflict`` (a name whose TXT cannot
     be written there); a CNAME loop's SERVFAIL is then reported as the CNAME it starts with.
     """
+    return query_rrset(host, port, name, "TXT", timeout, tcp=tcp, keyring=keyring, keyname=keyname,
+                       keyalgorithm=keyalgorithm, conflicts=conflicts)
+
+
+def _ask(host, port, name, rtype, timeout, tcp, keyring, keyname, keyalgorithm):
+    """The reply of host:port to a non-recursive ``rtype`` query at ``name``, and its rcode text."""
     require_dnspython()
-    message = dns.message.make_query(name, "TXT")
+    message = dns.message.make_query(name, rtype)
     message.flags &= ~dns.flags.RD
     if keyring:
         message.use_tsig(keyring, keyname=keyname, algorithm=keyalgorithm)
-    reply = send(message, host, port, timeout, tcp=tcp, what="reading TXT at %s" % name)
-    rcode = dns.rcode.to_text(reply.rcode())
+    reply = send(message, host, port, timeout, tcp=tcp, what="reading %s at %s" % (rtype, name))
+    return reply, dns.rcode.to_text(reply.rcode())
+
+
+def _refused(host, port, name, rtype, rcode):
+    where = endpoint_text(host, port)
+    return ProviderError("DNS server %s, reading %s at %s: %s." % (where, rtype, name, describe_rcode(rcode)), kind=rcode)
+
+
+def query_rrset(host, port, name, rtype, timeout, tcp=False, keyring=None, keyname=None, keyalgorithm=None,
+                conflicts=False):
+    """Ask host:port for the ``rtype`` RRset at ``name`` without recursion: ([(value, rdata)], ttl)
+    (see ``rrset_at``); ``conflicts`` as for ``query_txt``."""
+    reply, rcode = _ask(host, port, name, rtype, timeout, tcp, keyring, keyname, keyalgorithm)
     if conflicts:
-        name_conflict(reply, name)
+        name_conflict(reply, name, rtype)
     if rcode == "NXDOMAIN":
         return [], None
     if rcode != "NOERROR":
-        raise ProviderError("DNS server %s, reading TXT at %s: %s." % (endpoint_text(host, port), name, describe_rcode(rcode)),
-                            kind=rcode)
-    return txt_at(reply, name)
+        raise _refused(host, port, name, rtype, rcode)
+    return rrset_at(reply, name, rtype)
+
+
+def query_types(host, port, name, timeout, tcp=True, keyring=None, keyname=None, keyalgorithm=None):
+    """The record types at ``name`` on host:port (an ANY query without recursion), upper case;
+    NameConflict below a delegation."""
+    reply, rcode = _ask(host, port, name, "ANY", timeout, tcp, keyring, keyname, keyalgorithm)
+    name_conflict(reply, name, "CNAME")
+    if rcode == "NXDOMAIN":
+        return set()
+    if rcode != "NOERROR":
+        raise _refused(host, port, name, "ANY", rcode)
+    qname = dns.name.from_text(name)
+    return set(dns.rdatatype.to_text(rrset.rdtype) for rrset in reply.answer if rrset.name == qname)

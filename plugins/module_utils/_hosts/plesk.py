@@ -15,6 +15,7 @@ feed with canned output). No library speaks Plesk, hence this file.
 from __future__ import annotations
 
 import collections
+import errno
 import os
 import re
 
@@ -159,6 +160,18 @@ def command_runner(module, command="plesk"):
     if not path:
         return None
     return lambda argv: module.run_command([path] + list(argv), environ_update=dict(LC_ALL="C", LANG="C"))
+
+
+def provider_adapter(module, params):
+    """The Plesk CLI for the DNS modules' plesk back end (None for the others); a missing command is
+    an OSError the back end explains (run the task on the Plesk host)."""
+    if params.get("provider") != "plesk":
+        return None
+
+    def missing(argv):
+        raise OSError(errno.ENOENT, "command not found")
+
+    return PleskCli(command_runner(module, params["plesk_command"] or "plesk") or missing)
 
 
 def module_cli(module):

@@ -12,10 +12,11 @@ hold a CNAME), plan, apply, read back, wait.
 from __future__ import annotations
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError, check_port, check_seconds
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.registry import find_zone, open_provider
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import discovery_servers, explicit_servers
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.wait import expectations, wait_until_served, zone_servers
+from ansible_collections.mailauth.hardening.plugins.module_utils._publish.zone_run import ZoneRunFailed, check_served, run_zones
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.owned_names import check_owned_names
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import (
     names_of, normalise_zone, plan_changes, wanted_records)
@@ -48,6 +49,13 @@ RECORD_ARGS = dict(
         ttl=dict(type="int"),
     )),
     state=dict(type="str", default="present", choices=["present", "absent"]),
+)
+
+# What dns_txt and dns_record share beyond the provider and the records (doc fragment dns_provider.publish).
+PUBLISH_ARGS = dict(
+    ttl=dict(type="int"),
+    domain=dict(type="str"),
+    validate=dict(type="bool", default=True),
 )
 
 WAIT_ARGS = dict(
@@ -116,17 +124,18 @@ def public_changes(changes):
     return out
 
 
-def conflict_error(conflict, wanted):
+def conflict_error(conflict, wanted, rtype="TXT"):
     """A NameConflict as bad input, naming the first record at that name."""
     field = next(item.field for item in wanted if item.name == conflict.name) + ".name"
     if conflict.kind == "cname":
         return InputError(field, "%s holds a CNAME to %s, and a name with a CNAME holds no other record (RFC 1034 "
-                          "3.6.2): a TXT value there is ignored (BIND logs \"attempt to add non-CNAME alongside "
-                          "CNAME ignored\") or breaks the name, and is never served." % (conflict.name, conflict.target),
+                          "3.6.2): a %s value there is ignored (BIND logs \"attempt to add non-CNAME alongside "
+                          "CNAME ignored\") or breaks the name, and is never served."
+                          % (conflict.name, conflict.target, rtype),
                           "remove the CNAME at %s to publish the value there, or change the record at its target "
                           "%s (receivers follow the CNAME)." % (conflict.name, conflict.target))
-    return InputError(field, "%s is below the delegation %s (NS %s): the zone would store the TXT value but never "
-                      "serve it." % (conflict.name, conflict.target, conflict.servers),
+    return InputError(field, "%s is below the delegation %s (NS %s): the zone would store the %s value but never "
+                      "serve it." % (conflict.name, conflict.target, conflict.servers, rtype),
                       "publish it in the zone %s at that zone's primary (set zone and server for it)." % conflict.target)
 
 
@@ -144,25 +153,23 @@ def read_current(provider, wanted, state):
 
 
 def verify_served(provider, changes, applied):
-    """Read every changed name back from the primary; raise ProviderError naming what it does not serve.
+    """Read every changed name back from the primary; raise ProviderError naming what it does not serve
+    (``zone_run.check_served``)."""
+    check_served(provider.zone, dict(((name, "TXT"), change) for name, change in changes.items()), applied,
+                 lambda key: provider.read(key[0]), lambda key: key[0])
 
-    A server can accept a change and not apply it (BIND ignores a TXT next to a CNAME that appeared
-    after our read); the error's ``applied`` is cut to what the read-back shows in effect.
-    """
-    now, missing = {}, []
-    for name, change in changes.items():
-        try:
-            now[name] = provider.read(name)
-        except NameConflict as conflict:
-            now[name] = []
-            missing.append(conflict.description)
-        missing += ["%s lacks %r" % (name, value) for value in change["add"] if value not in now[name]]
-        missing += ["%s still has %r" % (name, value) for value in change["remove"] if value in now[name]]
-    if missing:
-        served = [entry for entry in applied if (entry["value"] in now[entry["name"]]) == (entry["action"] == "add")]
-        raise ProviderError("zone %s: the change was accepted, but the primary does not serve it: %s. Fix: look for a "
-                            "CNAME or another edit at those names (the server's log says why), then run again."
-                            % (provider.zone, "; ".join(missing)), served)
+
+def apply_verified(provider, changes):
+    """Apply a zone's changes and read them back (``verify_served``); what was applied."""
+    done = provider.apply(changes)
+    verify_served(provider, changes, done)
+    return done
+
+
+def require_provider(params):
+    if not params.get("provider"):
+        raise InputError("provider", "is required.", "set provider (rfc2136, plesk or a dns-lexicon provider name), "
+                         "for example once for the group with module_defaults.")
 
 
 def publish(params, check_mode, adapter=None):
@@ -170,34 +177,18 @@ def publish(params, check_mode, adapter=None):
 
     Raises InputError before anything is touched, TaskError (with what was applied) after.
     """
-    if not params.get("provider"):
-        raise InputError("provider", "is required.", "set provider (rfc2136, plesk or a dns-lexicon provider name), "
-                         "for example once for the group with module_defaults.")
+    require_provider(params)
     wanted = checked_records(params)
     findings = record_findings(wanted, params["state"], params.get("validate", True))
     zones = wanted_by_zone(params, adapter, wanted)
-    plan = {}
-    applied = []
-    providers = {}
     try:
-        # Every zone is read and planned before anything is sent, so a refusal changes nothing anywhere.
-        plans = {}
-        for zone, items in zones.items():
-            providers[zone] = open_provider(params, zone, adapter)
-            plans[zone] = plan_changes(read_current(providers[zone], items, params["state"]), items, params["state"])
-        for zone, changes in plans.items():
-            plan.update(changes)
-            if changes and not check_mode:
-                done = providers[zone].apply(changes)
-                verify_served(providers[zone], changes, done)
-                applied += done
-    except ProviderError as exc:
-        applied += exc.applied
-        raise TaskError(_named(str(exc), exc, wanted),
-                        {"changed": bool(applied), "changes": public_changes(plan), "applied": applied})
-    finally:
-        for provider in providers.values():
-            provider.close()
+        plan, applied = run_zones(zones, check_mode, lambda zone: open_provider(params, zone, adapter),
+                                  lambda provider, items: plan_changes(read_current(provider, items, params["state"]),
+                                                                       items, params["state"]), apply_verified)
+    except ZoneRunFailed as failed:
+        raise TaskError(_named(str(failed.error), failed.error, wanted),
+                        {"changed": bool(failed.applied), "changes": public_changes(failed.plan),
+                         "applied": failed.applied})
     return {"changed": bool(plan), "changes": public_changes(plan), "applied": applied,
             "zones": list(zones), "plan": plan, "wanted": zones, "findings": findings}
 

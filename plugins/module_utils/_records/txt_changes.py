@@ -147,8 +147,11 @@ class Wanted(object):
         return "Wanted(%r, %r, ttl=%r)" % (self.name, self.value, self.ttl)
 
 
-def wanted_records(records, zone=None, state="present", default_ttl=None, field="records"):
+def wanted_records(records, zone=None, state="present", default_ttl=None, field="records", positions=None):
     """Validate the module's ``records`` list and return Wanted items, duplicates dropped.
+
+    ``positions`` gives each record's index in the task's own list when ``records`` is a part of
+    it (dns_record's TXT records), so every field named is the user's.
 
     Refuses, naming the field: bad names or values, a name outside the zone, two
     different TTLs at one name, and (for state=present) two values owning the same
@@ -165,7 +168,7 @@ def wanted_records(records, zone=None, state="present", default_ttl=None, field=
     ttls = {}
     owners = {}
     for index, record in enumerate(records):
-        where = "%s[%d]" % (field, index)
+        where = "%s[%d]" % (field, index if positions is None else positions[index])
         if not isinstance(record, dict):
             raise InputError(where, "must be a mapping with name and value.", "write {name: '@', value: '...'}.")
         unknown = sorted(set(record) - {"name", "value", "ttl"})

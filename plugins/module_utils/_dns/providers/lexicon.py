@@ -22,10 +22,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import MissingLibrary
+from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError, MissingLibrary
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import Provider
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import resolver_for
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.rdata import normalise_rdata
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import normalise_txt, parse_txt, join_txt, quote_txt
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import owned_tag
 
@@ -41,9 +42,16 @@ DEFAULT_TTL = 3600
 
 class Dialect(object):
     """How a provider's lexicon module wants TXT content; the default suits APIs that
-    take the plain value and split it themselves (Cloudflare, DigitalOcean, Hetzner, ...)."""
+    take the plain value and split it themselves (Cloudflare, DigitalOcean, Hetzner, ...).
+
+    Other types: lexicon's one ``content`` has no place for an MX preference or the TLSA fields
+    on most APIs (they take them as separate fields lexicon does not set), so the default dialect
+    writes only A, AAAA and CNAME besides TXT; PowerDNS takes every type's presentation format.
+    """
 
     update_in_place = True
+    types = ("TXT", "CNAME", "A", "AAAA")
+    cname_inside_zone = False
 
     def encode(self, value):
         return value
@@ -52,8 +60,12 @@ class Dialect(object):
         content = row.get("content") or ""
         return normalise_txt(content) if content.startswith('"') else content
 
-    def delete(self, ops, name, row):
-        ops.delete_record(identifier=row["id"], rtype="TXT", name=name)
+    def decode_rdata(self, rtype, row):
+        """A non-TXT row's value as ``_records.rdata`` writes it."""
+        return normalise_rdata(rtype, self.target(row) if rtype == "CNAME" else (row.get("content") or ""))
+
+    def delete(self, ops, name, row, rtype="TXT"):
+        ops.delete_record(identifier=row["id"], rtype=rtype, name=name)
 
     def target(self, row):
         """A CNAME row's target, absolute."""
@@ -70,6 +82,9 @@ class PowerDnsDialect(Dialect):
     """
 
     update_in_place = False
+    types = ("TXT", "TLSA", "CNAME", "MX", "A", "AAAA")
+    # lexicon's powerdns module appends the zone to every CNAME target that does not end with it.
+    cname_inside_zone = True
 
     def encode(self, value):
         return quote_txt(value)
@@ -80,8 +95,12 @@ class PowerDnsDialect(Dialect):
     def decode(self, row):
         return join_txt(parse_txt(self.stored(row)))
 
-    def delete(self, ops, name, row):
-        ops.delete_record(rtype="TXT", name=name, content=self.stored(row))
+    def decode_rdata(self, rtype, row):
+        # PowerDNS keeps every type in presentation format ("10 mx.example.com.", "3 1 1 ab..").
+        return normalise_rdata(rtype, self.stored(row))
+
+    def delete(self, ops, name, row, rtype="TXT"):
+        ops.delete_record(rtype=rtype, name=name, content=self.stored(row))
 
     def target(self, row):
         # lexicon appends the zone to a target outside it; the id keeps what PowerDNS stores.
@@ -142,6 +161,10 @@ def describe_api_failure(exc, unreachable_fix=None):
 class LexiconProvider(Provider):
     """A hosted DNS API through dns-lexicon; ``params['provider']`` is lexicon's provider name."""
 
+    @classmethod
+    def types_for(cls, params):
+        return DIALECTS.get(params.get("provider"), Dialect()).types
+
     def __init__(self, params, zone, adapter=None):
         super().__init__(params, zone, adapter)
         if not HAS_LEXICON:
@@ -163,7 +186,8 @@ class LexiconProvider(Provider):
                                               "answer for it) and provider_options."))
         self._ops = None
         self._rows = {}
-        self._doing = None  # the value a failing API call was about
+        self._doing = None  # the value a failing API call was about, and its type
+        self._doing_type = "TXT"
 
     def _message(self, what, exc, unreachable_fix=None):
         return scrub("dns-lexicon %s, %s: %s" % (self.name, what, describe_api_failure(exc, unreachable_fix)),
@@ -189,35 +213,59 @@ class LexiconProvider(Provider):
             row_name = (row.get("name") or "").rstrip(".").lower()
             if not (row_name + ".").endswith(self.zone):
                 row_name = "%s.%s" % (row_name, self.zone.rstrip(".")) if row_name else self.zone.rstrip(".")
-            if row_name + "." == name and row.get("type", rtype) == rtype:
-                out.append((self.dialect.decode(row) if rtype == "TXT" else None, row))
+            if row_name + "." == name and (rtype is None or row.get("type", rtype) == rtype):
+                out.append((self._decode(rtype, row), row))
         return out
 
-    def read(self, name):
+    def _decode(self, rtype, row):
+        if rtype is None:
+            return None
+        return self.dialect.decode(row) if rtype == "TXT" else self.dialect.decode_rdata(rtype, row)
+
+    def read_rrset(self, name, rtype):
         try:
-            self._rows[name] = self._list(name)
-            cnames = self._list(name, "CNAME")
+            self._rows[(name, rtype)] = self._list(name, rtype)
+            cnames = self._list(name, "CNAME") if rtype != "CNAME" else []
         except ProviderError:
             raise
         except Exception as exc:  # noqa: BLE001
-            raise ProviderError(self._message("listing TXT at %s" % name, exc))
+            raise ProviderError(self._message("listing %s at %s" % (rtype, name), exc))
         if cnames:
             raise NameConflict(name, "cname", self.dialect.target(cnames[0][1]))
-        return [value for value, _row in self._rows[name]]
+        return [value for value, _row in self._rows[(name, rtype)]]
 
-    def apply(self, changes):
+    def check_wanted(self, item):
+        if item.rtype == "CNAME" and self.dialect.cname_inside_zone and not (
+                "." + item.value).endswith("." + self.zone):
+            raise InputError(item.field + ".value", "dns-lexicon's %s provider writes a CNAME target outside the zone "
+                             "%s with the zone appended (%s%s), so it cannot publish %s." % (
+                                 self.name, self.zone, item.value, self.zone.rstrip("."), item.value),
+                             "publish this CNAME with provider rfc2136 (PowerDNS takes RFC 2136 updates with "
+                             "dnsupdate=yes and a TSIG key) or at the provider's console, or give a target inside %s."
+                             % self.zone)
+
+    def types_at(self, name):
+        try:
+            rows = self._list(name, None)
+        except ProviderError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise ProviderError(self._message("listing the records at %s" % name, exc))
+        return set((row.get("type") or "").upper() for _value, row in rows) - set(self.SERVER_TYPES)
+
+    def apply_rrsets(self, changes):
         ops = self._operations()
         calls = []
         failure = None
         self._doing = None
         try:
-            for name, change in changes.items():
-                self._apply_name(ops, name, change, calls)
+            for key, change in changes.items():
+                self._apply_rrset(ops, key, change, calls)
         except Exception as exc:  # noqa: BLE001
             failure = exc
         applied, verified = self._observe(changes, calls)
         if failure is not None:
-            raise ProviderError(self._message("changing TXT records (at %r)" % self._doing, failure)
+            raise ProviderError(self._message("changing %s records (at %r)" % (self._doing_type, self._doing), failure)
                                 + " Applied before the failure: %s." % _summary(applied), applied, value=self._doing)
         if not verified:
             raise ProviderError("dns-lexicon %s reported success but could not be checked afterwards." % self.name, applied)
@@ -227,26 +275,30 @@ class LexiconProvider(Provider):
                                 % (self.name, _summary(missing), _summary(applied)), applied)
         return applied
 
-    def _apply_name(self, ops, name, change, calls):
+    def _apply_rrset(self, ops, key, change, calls):
+        name, rtype = key
+        self._doing_type = rtype
         ttl = change.get("ttl")
-        self.config["ttl"] = ttl if ttl is not None else _current_ttl(self._rows[name])
-        old = [(value, row) for value, row in self._rows[name] if value in change["remove"]]
+        self.config["ttl"] = ttl if ttl is not None else _current_ttl(self._rows[key])
+        old = [(value, row) for value, row in self._rows[key] if value in change["remove"]]
+        txt = rtype == "TXT"
         for value in change["add"]:
             self._doing = value
-            tag = owned_tag(value)
+            tag = owned_tag(value) if txt else None
             pair = next((p for p in old if tag and owned_tag(p[0]) == tag), None) if self.dialect.update_in_place else None
+            content = self.dialect.encode(value) if txt else value
             if pair:
                 old.remove(pair)
-                ops.update_record(pair[1]["id"], "TXT", name, self.dialect.encode(value))
-                calls.extend([{"name": name, "action": "remove", "value": pair[0]},
-                              {"name": name, "action": "add", "value": value}])
+                ops.update_record(pair[1]["id"], rtype, name, content)
+                calls.extend([{"name": name, "type": rtype, "action": "remove", "value": pair[0]},
+                              {"name": name, "type": rtype, "action": "add", "value": value}])
             else:
-                ops.create_record("TXT", name, self.dialect.encode(value))
-                calls.append({"name": name, "action": "add", "value": value})
+                ops.create_record(rtype, name, content)
+                calls.append({"name": name, "type": rtype, "action": "add", "value": value})
         for value, row in old:
             self._doing = value
-            self.dialect.delete(ops, name, row)
-            entry = {"name": name, "action": "remove", "value": value}
+            self.dialect.delete(ops, name, row, rtype)
+            entry = {"name": name, "type": rtype, "action": "remove", "value": value}
             if entry not in calls:
                 calls.append(entry)
 
@@ -254,10 +306,12 @@ class LexiconProvider(Provider):
         """What really took effect, from a fresh listing; falls back to the calls made."""
         applied = []
         try:
-            for name, change in changes.items():
-                now = [value for value, _row in self._list(name)]
-                applied += [{"name": name, "action": "remove", "value": v} for v in change["remove"] if v not in now]
-                applied += [{"name": name, "action": "add", "value": v} for v in change["add"] if v in now]
+            for (name, rtype), change in changes.items():
+                now = [value for value, _row in self._list(name, rtype)]
+                applied += [{"name": name, "type": rtype, "action": "remove", "value": v}
+                            for v in change["remove"] if v not in now]
+                applied += [{"name": name, "type": rtype, "action": "add", "value": v}
+                            for v in change["add"] if v in now]
         except Exception:  # noqa: BLE001 - the API is failing; report the calls that returned
             return calls, False
         return applied, True

@@ -8,6 +8,10 @@ Facts from /work/shared/plesk-cli.md: ``--info DOMAIN`` lists one record a line 
 -txt VALUE -domain LABEL`` take the label relative to the domain ("" for the apex);
 ``--add`` exits 2 when the record already exists. Plesk stores the value unsplit
 and splits it when it writes the zone, so we pass the joined value.
+Other types (the spellings the test double emulates, [guess] in its README): ``-a LABEL -ip
+ADDRESS``, ``-aaaa LABEL -ip ADDRESS``, ``-cname LABEL -canonical TARGET``, ``-mx LABEL
+-mailexchanger HOST -priority N``; ``--info`` prints MX as ``(PRIORITY) HOST``. Host names go
+without their trailing dot, as the panel shows them. Plesk's CLI has no TLSA: refused before anything.
 The CLI is not atomic: ProviderError.applied lists what took effect before a failure.
 Commands go through the Plesk host adapter (``_hosts.plesk.PleskCli``: LC_ALL=C, plesk found on
 PATH or in Plesk's own directories).
@@ -18,6 +22,7 @@ from __future__ import annotations
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import Provider
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.rdata import normalise_rdata
 
 ALREADY_EXISTS = 2
 
@@ -33,6 +38,29 @@ def parse_info(text):
     return records
 
 
+def info_value(rtype, value):
+    """A ``--info`` value as ``_records`` writes it: TXT as printed, MX ``(10) mx.`` as ``10 mx.``."""
+    if rtype == "TXT":
+        return value
+    if rtype == "MX" and value.startswith("("):
+        value = value[1:].replace(")", " ", 1)
+    if rtype in ("CNAME", "MX") and not value.endswith("."):
+        value += "."
+    return normalise_rdata(rtype, value)
+
+
+def record_args(rtype, value, label):
+    """The ``plesk bin dns --add|--del`` options of one record."""
+    if rtype == "TXT":
+        return ["-txt", value, "-domain", label]
+    if rtype in ("A", "AAAA"):
+        return ["-" + rtype.lower(), label, "-ip", value]
+    if rtype == "CNAME":
+        return ["-cname", label, "-canonical", value.rstrip(".")]
+    preference, host = value.split(" ", 1)
+    return ["-mx", label, "-mailexchanger", host.rstrip("."), "-priority", preference]
+
+
 def relative_label(name, zone):
     """'s1._domainkey' for s1._domainkey.example.com. in example.com.; '' for the apex."""
     return "" if name == zone else name[:-len(zone) - 1]
@@ -40,6 +68,8 @@ def relative_label(name, zone):
 
 class PleskProvider(Provider):
     """``plesk bin dns`` through ``adapter``, a ``_hosts.plesk.PleskCli``."""
+
+    TYPES = ("TXT", "CNAME", "MX", "A", "AAAA")
 
     def __init__(self, params, zone, adapter=None):
         super().__init__(params, zone, adapter)
@@ -63,23 +93,30 @@ class PleskProvider(Provider):
                                 % (self.domain, rc, (err or out).strip()[:300]))
         self._info = parse_info(out)
 
-    def read(self, name):
+    def _records(self, name):
         if self._info is None:
             self._load()
-        cnames = [value for owner, rtype, value in self._info if owner == name and rtype == "CNAME"]
-        if cnames:
-            raise NameConflict(name, "cname", cnames[0])
-        return [value for owner, rtype, value in self._info if owner == name and rtype == "TXT"]
+        return [(rtype, value) for owner, rtype, value in self._info if owner == name]
 
-    def apply(self, changes):
+    def read_rrset(self, name, rtype):
+        records = self._records(name)
+        cnames = [value for kind, value in records if kind == "CNAME"]
+        if cnames and rtype != "CNAME":
+            raise NameConflict(name, "cname", cnames[0])
+        return [info_value(rtype, value) for kind, value in records if kind == rtype]
+
+    def types_at(self, name):
+        return set(kind for kind, _value in self._records(name)) - set(self.SERVER_TYPES)
+
+    def apply_rrsets(self, changes):
         applied = []
-        for name, change in changes.items():
+        for (name, rtype), change in changes.items():
             label = relative_label(name, self.zone)
             # Add first: if a later step fails, nothing wanted has been lost.
             for value in change["add"]:
-                self._change("--add", value, label, applied, name)
+                self._change("--add", rtype, value, label, applied, name)
             for value in change["remove"]:
-                self._change("--del", value, label, applied, name)
+                self._change("--del", rtype, value, label, applied, name)
         self._info = None
         return applied
 
@@ -98,10 +135,11 @@ class PleskProvider(Provider):
         raise InputError("zone", "Plesk serves no domain that holds %s." % name,
                          "set zone to a domain whose DNS Plesk serves.")
 
-    def _change(self, action, value, label, applied, name):
-        rc, out, err = self._plesk(action, self.domain, "-txt", value, "-domain", label)
+    def _change(self, action, rtype, value, label, applied, name):
+        rc, out, err = self._plesk(action, self.domain, *record_args(rtype, value, label))
         if rc == 0 or (action == "--add" and rc == ALREADY_EXISTS):
-            applied.append({"name": name, "action": "add" if action == "--add" else "remove", "value": value})
+            applied.append({"name": name, "type": rtype, "action": "add" if action == "--add" else "remove",
+                            "value": value})
             return
         raise ProviderError("plesk bin dns %s %s for %s failed (exit %d): %s. Applied before the failure: %s."
                             % (action, self.domain, name, rc, (err or out).strip()[:300],

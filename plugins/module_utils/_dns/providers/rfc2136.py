@@ -3,10 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """RFC 2136 dynamic update with dnspython: TSIG, TCP or UDP, any port.
 
-All changes for a zone go in ONE update message. Each touched name carries a
-prerequisite (RFC 2136 2.4): the exact TXT RRset read before, or "no TXT RRset"
-when there was none. If anything else edits those records between our read and
-our update, the server answers NXRRSET/YXRRSET and applies nothing.
+All changes for a zone go in ONE update message. Each touched RRset carries a
+prerequisite (RFC 2136 2.4): the exact RRset read before, or "no such RRset"
+when there was none, and a new CNAME "name not in use". If anything else edits
+those records between our read and our update, the server answers
+NXRRSET/YXRRSET/YXDOMAIN and applies nothing.
 (dns-lexicon's ddns provider cannot do this; see /work/shared/lab.md.)
 """
 
@@ -18,7 +19,8 @@ import binascii
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.base import Provider
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.query import describe_rcode, query_txt, require_dnspython, send
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.query import (
+    describe_rcode, query_rrset, query_types, require_dnspython, send)
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.resolver import resolver_for, zone_for_name
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import address_of, endpoint_text, parse_server
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import split_txt
@@ -27,6 +29,7 @@ try:
     import dns.exception
     import dns.name
     import dns.rcode
+    import dns.rdata
     import dns.rdataclass
     import dns.rdataset
     import dns.rdatatype
@@ -53,6 +56,7 @@ FIXES = {
     "SERVFAIL": "see the server's log.",
     "NXRRSET": "run the task again: it reads the records anew.",
     "YXRRSET": "run the task again: it reads the records anew.",
+    "YXDOMAIN": "run the task again: it reads the records anew.",
 }
 ALGORITHMS = ("hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1", "hmac-md5",
               "hmac-sha256-128", "hmac-sha384-192", "hmac-sha512-256")
@@ -83,7 +87,9 @@ def tsig_key(params):
 
 
 class Rfc2136Provider(Provider):
-    """Reads TXT at the primary server and updates it atomically."""
+    """Reads RRsets at the primary server and updates them atomically."""
+
+    TYPES = ("TXT", "TLSA", "CNAME", "MX", "A", "AAAA")
 
     def __init__(self, params, zone, adapter=None):
         super().__init__(params, zone, adapter)
@@ -97,19 +103,25 @@ class Rfc2136Provider(Provider):
         self.timeout = params.get("timeout") or 10
         self.keyring, self.keyname, self.keyalgorithm = tsig_key(params)
         self.where = endpoint_text(self.host, self.port)
-        self._read = {}
+        self._read = {}  # (name, TYPE): ([(value, rdata)], ttl) as read
 
-    def read(self, name):
-        """Joined TXT values at ``name``, asked of the primary (signed when a key is given)."""
+    def _asking(self, call, *args, **extra):
         try:
-            pairs, ttl = query_txt(self.host, self.port, name, self.timeout, tcp=self.tcp, keyring=self.keyring,
-                                   keyname=self.keyname, keyalgorithm=self.keyalgorithm, conflicts=True)
+            return call(self.host, self.port, *args, timeout=self.timeout, tcp=self.tcp, keyring=self.keyring,
+                        keyname=self.keyname, keyalgorithm=self.keyalgorithm, **extra)
         except NameConflict:
             raise
         except ProviderError as exc:
             raise self.with_fix(exc)
-        self._read[name] = (pairs, ttl)
-        return [joined for joined, _rdata in pairs]
+
+    def read_rrset(self, name, rtype):
+        """The ``rtype`` values at ``name``, asked of the primary (signed when a key is given)."""
+        pairs, ttl = self._asking(query_rrset, name, rtype, conflicts=True)
+        self._read[(name, rtype)] = (pairs, ttl)
+        return [value for value, _rdata in pairs]
+
+    def types_at(self, name):
+        return self._asking(query_types, name) - set(self.SERVER_TYPES)
 
     def with_fix(self, exc, rcode=None):
         """``exc`` with the fix for its kind, in this back end's options."""
@@ -120,32 +132,34 @@ class Rfc2136Provider(Provider):
         return ProviderError("%s Fix: %s" % (exc, fix) if fix else str(exc), exc.applied, kind)
 
     def update_message(self, changes):
-        """The one UPDATE for all ``changes``, with exact-RRset prerequisites; and what it applies."""
+        """The one UPDATE for all ``changes`` ((name, TYPE) keys), with exact-RRset prerequisites; and
+        what it applies."""
         update = dns.update.UpdateMessage(self.zone, keyring=self.keyring, keyname=self.keyname,
                                           keyalgorithm=self.keyalgorithm)
         applied = []
-        for name, change in changes.items():
-            if name not in self._read:
-                raise ProviderError("internal: %s was not read before the update." % name)
-            pairs, ttl = self._read[name]
+        for (name, rtype), change in changes.items():
+            if (name, rtype) not in self._read:
+                raise ProviderError("internal: %s %s was not read before the update." % (name, rtype))
+            pairs, ttl = self._read[(name, rtype)]
             owner = dns.name.from_text(name)
             if pairs:
-                update.present(owner, dns.rdataset.from_rdata_list(0, [rdata for _joined, rdata in pairs]))
+                update.present(owner, dns.rdataset.from_rdata_list(0, [rdata for _value, rdata in pairs]))
+            elif rtype == "CNAME":
+                update.absent(owner)  # a CNAME only where nothing is: the name must still be empty
             else:
-                update.absent(owner, "TXT")
-            for joined, rdata in pairs:
-                if joined in change["remove"]:
+                update.absent(owner, rtype)
+            for value, rdata in pairs:
+                if value in change["remove"]:
                     update.delete(owner, rdata)
-            for value in change["remove"]:
-                applied.append({"name": name, "action": "remove", "value": value})
+            applied += [{"name": name, "type": rtype, "action": "remove", "value": v} for v in change["remove"]]
             new_ttl = change.get("ttl")
             new_ttl = (ttl if pairs else DEFAULT_TTL) if new_ttl is None else new_ttl
             for value in change["add"]:
-                update.add(owner, new_ttl, txt_rdata(value))
-                applied.append({"name": name, "action": "add", "value": value})
+                update.add(owner, new_ttl, rdata_of(rtype, value))
+                applied.append({"name": name, "type": rtype, "action": "add", "value": value})
         return update, applied
 
-    def apply(self, changes):
+    def apply_rrsets(self, changes):
         if not changes:
             return []
         update, applied = self.update_message(changes)
@@ -172,6 +186,13 @@ class Rfc2136Provider(Provider):
         if keyring:
             resolver.use_tsig(keyring, keyname=keyname, algorithm=keyalgorithm)
         return zone_for_name(name, params, resolver=resolver)
+
+
+def rdata_of(rtype, value):
+    """The rdata of a value as ``_records`` writes it (TXT split into character-strings)."""
+    if rtype == "TXT":
+        return txt_rdata(value)
+    return dns.rdata.from_text(dns.rdataclass.IN, rtype, value)
 
 
 def txt_rdata(value):

@@ -53,7 +53,7 @@ class FakeOps(object):
     def create_record(self, rtype, name, content):
         if self._call("create"):
             self.next_id += 1
-            self.rows.append({"id": str(self.next_id), "name": name.rstrip("."), "content": content})
+            self.rows.append({"id": str(self.next_id), "name": name.rstrip("."), "type": rtype, "content": content})
         return True
 
     def update_record(self, identifier, rtype=None, name=None, content=None):
@@ -180,3 +180,38 @@ def test_a_failing_call_names_its_value_and_a_fix(provider):
     with pytest.raises(ProviderError) as err:
         p.apply(CHANGE)
     assert err.value.value == "v=spf1 mx -all" and "Fix:" in str(err.value)
+
+
+def test_powerdns_reads_mx_and_tlsa_in_presentation_format():
+    row = {"id": "MX/example.com.=10 MX.example.com.", "content": "10 MX.example.com."}
+    assert lex.PowerDnsDialect().decode_rdata("MX", row) == "10 mx.example.com."
+    assert lex.Dialect().decode_rdata("CNAME", {"content": "sts.example.net"}) == "sts.example.net."
+
+
+@pytest.mark.parametrize("name, types", [("powerdns", ("TXT", "TLSA", "CNAME", "MX", "A", "AAAA")),
+                                         ("cloudflare", ("TXT", "CNAME", "A", "AAAA"))])
+def test_types_each_lexicon_provider_writes(name, types):
+    assert lex.LexiconProvider.types_for({"provider": name}) == types
+
+
+def test_other_types_are_created_and_deleted_with_their_type(provider):
+    p = provider([{"id": "7", "name": "www.example.com", "type": "A", "content": "192.0.2.1"}])
+    FakeClient.ops.list_records = lambda rtype=None, name=None, content=None: [
+        dict(r) for r in FakeClient.ops.rows if r["name"] + "." == name and rtype in (None, r.get("type", "TXT"))]
+    assert p.read_rrset("www.example.com.", "A") == ["192.0.2.1"]
+    applied = p.apply_rrsets({("www.example.com.", "A"): {"add": ["192.0.2.2"], "remove": ["192.0.2.1"], "ttl": 300}})
+    assert FakeClient.ops.calls == ["create", "delete"]
+    assert {(a["type"], a["action"], a["value"]) for a in applied} == {("A", "add", "192.0.2.2"), ("A", "remove", "192.0.2.1")}
+
+
+def test_powerdns_refuses_a_cname_target_outside_the_zone(provider):
+    from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+    from ansible_collections.mailauth.hardening.plugins.module_utils._records.rrset_changes import wanted_rrsets
+    p = provider([], name="powerdns")
+    outside, inside = wanted_rrsets([{"name": "a", "type": "CNAME", "value": "sts.example.net."},
+                                     {"name": "b", "type": "CNAME", "value": "web.example.com."}], "example.com")
+    with pytest.raises(InputError) as err:
+        p.check_wanted(outside)
+    assert err.value.field == "records[0].value" and "sts.example.net.example.com" in str(err.value)
+    p.check_wanted(inside)
+    provider([], name="cloudflare").check_wanted(outside)

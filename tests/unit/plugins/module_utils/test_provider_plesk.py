@@ -93,3 +93,20 @@ def test_a_name_holding_a_cname_is_a_conflict():
         provider.read("www.example.com.")
     assert (err.value.kind, err.value.target) == ("cname", "web.example.net.")
     assert provider.read("example.com.") == ["v=spf1 +a +mx -all", "google-site-verification=abc"]
+
+
+def test_other_types_are_read_normalised_and_written_with_their_options():
+    from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.plesk import info_value, record_args
+    assert info_value("MX", "(10) mx.example.com.") == "10 mx.example.com."
+    assert info_value("CNAME", "sts.example.net") == "sts.example.net."
+    assert record_args("MX", "10 mx.example.com.", "") == ["-mx", "", "-mailexchanger", "mx.example.com", "-priority", "10"]
+    assert record_args("AAAA", "2001:db8::1", "mx") == ["-aaaa", "mx", "-ip", "2001:db8::1"]
+    assert record_args("CNAME", "sts.example.net.", "mta-sts") == ["-cname", "mta-sts", "-canonical", "sts.example.net"]
+
+
+def test_plesk_cannot_write_tlsa():
+    from ansible_collections.mailauth.hardening.plugins.module_utils._records.rrset_changes import wanted_rrsets
+    wanted = wanted_rrsets([{"name": "_25._tcp.mx", "type": "TLSA", "value": "3 1 1 " + "a" * 64}], "example.com")
+    with pytest.raises(InputError) as err:
+        PleskProvider.check_types({"provider": "plesk"}, wanted)
+    assert err.value.field == "records[0].type" and "plesk cannot write TLSA" in str(err.value)

@@ -43,15 +43,15 @@ def test_long_values_are_split_into_255_octet_strings():
 
 def provider():
     p = Rfc2136Provider({"server": "127.0.0.1:5353", "key_name": "k1", "key_secret": SECRET}, "example.com.")
-    p._read = {"example.com.": ([("v=spf1 a ~all", rdata("v=spf1 a ~all")), ("x", rdata("x"))], 300),
-               "_dmarc.example.com.": ([], None)}
+    p._read = {("example.com.", "TXT"): ([("v=spf1 a ~all", rdata("v=spf1 a ~all")), ("x", rdata("x"))], 300),
+               ("_dmarc.example.com.", "TXT"): ([], None)}
     return p
 
 
 def test_one_update_with_exact_prerequisites():
     update, applied = provider().update_message({
-        "example.com.": {"add": ["v=spf1 mx -all"], "remove": ["v=spf1 a ~all"], "ttl": None},
-        "_dmarc.example.com.": {"add": ["v=DMARC1; p=none"], "remove": [], "ttl": 600},
+        ("example.com.", "TXT"): {"add": ["v=spf1 mx -all"], "remove": ["v=spf1 a ~all"], "ttl": None},
+        ("_dmarc.example.com.", "TXT"): {"add": ["v=DMARC1; p=none"], "remove": [], "ttl": 600},
     })
     prereq = {}
     for rrset in update.prerequisite:
@@ -72,3 +72,31 @@ def test_server_is_required():
     with pytest.raises(InputError) as err:
         Rfc2136Provider({}, "example.com.")
     assert err.value.field == "server"
+
+
+def test_other_types_get_exact_prerequisites_and_a_new_cname_an_empty_name():
+    import dns.rdata
+    p = provider()
+    mx = dns.rdata.from_text(dns.rdataclass.IN, "MX", "10 old.example.com.")
+    p._read = {("example.com.", "MX"): ([("10 old.example.com.", mx)], 600),
+               ("mta-sts.example.com.", "CNAME"): ([], None)}
+    update, applied = p.update_message({
+        ("example.com.", "MX"): {"add": ["10 mx.example.com."], "remove": ["10 old.example.com."], "ttl": None},
+        ("mta-sts.example.com.", "CNAME"): {"add": ["sts.example.net."], "remove": [], "ttl": None},
+    })
+    prereq = dict(((r.name.to_text(), r.rdclass, r.rdtype), list(r)) for r in update.prerequisite)
+    assert [d.to_text() for d in prereq[("example.com.", dns.rdataclass.IN, dns.rdatatype.MX)]] == ["10 old.example.com."]
+    # "name is not in use" (RFC 2136 2.4.5): class NONE, type ANY
+    assert ("mta-sts.example.com.", dns.rdataclass.NONE, dns.rdatatype.ANY) in prereq
+    adds = [(r.name.to_text(), r.ttl, [d.to_text() for d in r]) for r in update.update if r.deleting is None]
+    assert ("example.com.", 600, ["10 mx.example.com."]) in adds
+    assert ("mta-sts.example.com.", 3600, ["sts.example.net."]) in adds
+    assert [(a["type"], a["action"]) for a in applied] == [("MX", "remove"), ("MX", "add"), ("CNAME", "add")]
+
+
+def test_dns_txt_applied_entries_carry_no_type(monkeypatch):
+    p = provider()
+    monkeypatch.setattr(p, "apply_rrsets", lambda changes: [{"name": n, "type": t, "action": "add", "value": "x"}
+                                                            for (n, t) in changes])
+    assert p.apply({"example.com.": {"add": ["x"], "remove": []}}) == [
+        {"name": "example.com.", "action": "add", "value": "x"}]
