@@ -1,4 +1,4 @@
-"""The record filters: spf_record, dmarc_record, dkim_record, tls_rpt_record, txt_split."""
+"""The record filters: spf_record, dmarc_record, dkim_record, tls_rpt_record, mta_sts_site, txt_split."""
 import base64
 import re
 
@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from ansible_collections.mailauth.hardening.plugins.filter import records
 from ansible_collections.mailauth.hardening.plugins.filter.records import (
-    FilterModule, dkim_record, dmarc_record, spf_record, tls_rpt_record, txt_split)
+    FilterModule, dkim_record, dmarc_record, mta_sts_site, spf_record, tls_rpt_record, txt_split)
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def warnings(monkeypatch):
 
 
 def test_filter_names():
-    names = ["dkim_record", "dmarc_record", "spf_record", "tls_rpt_record", "txt_split"]
+    names = ["dkim_record", "dmarc_record", "mta_sts_site", "spf_record", "tls_rpt_record", "txt_split"]
     assert sorted(FilterModule().filters()) == names
 
 
@@ -160,3 +160,17 @@ def test_tls_rpt_record():
 def test_tls_rpt_record_refuses_naming_the_field(data, field):
     with pytest.raises(AnsibleFilterError, match=r"^%s: " % re.escape(field)):
         tls_rpt_record(data)
+
+
+# ---------------------------------------------------------------- mta_sts_site
+
+def test_mta_sts_site_gives_the_policy_and_the_record_of_its_id():
+    site = mta_sts_site({"mode": "testing", "mx": ["mx1.example.com"], "certificate": "/etc/ssl/c.pem",
+                         "key": "/etc/ssl/k.pem"}, "example.com")
+    assert site["policy"].startswith("version: STSv1\nmode: testing\n")
+    assert re.match(r"^v=STSv1; id=[0-9a-f]{32}$", site["record"])
+
+
+def test_mta_sts_site_names_the_bad_setting():
+    with pytest.raises(AnsibleFilterError, match=r"mta_sts\.certificate: 'c\.pem' is not an absolute path"):
+        mta_sts_site({"mx": ["mx1.example.com"], "certificate": "c.pem", "key": "/k.pem"}, "example.com")
