@@ -77,6 +77,18 @@ options:
         description:
           - TTL for values this task adds at this name; overrides O(ttl).
         type: int
+      domain:
+        description:
+          - The mail domain this record belongs to; overrides O(domain) for this record. Its name must
+            be one of that domain's own names (see O(domain)), else the task is refused before a query.
+          - So one task can carry several domains' records (the roles publish once per provider account),
+            each held to its own domain.
+        type: str
+      zone:
+        description:
+          - The zone this record's name is in (the name must be inside it); overrides O(zone) for this
+            record, and its zone is then not looked for.
+        type: str
   state:
     description:
       - V(present) adds missing values and replaces values with the same owned tag.
