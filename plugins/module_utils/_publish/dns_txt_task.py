@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError, check_port, check_seconds
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.registry import find_zone, open_provider
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.registry import find_zone, open_provider, provider_kind
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import discovery_servers, explicit_servers
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.wait import expectations, wait_until_served, zone_servers
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.owned_names import check_owned_names
@@ -73,8 +73,9 @@ class TaskError(Exception):
 
 
 PER_RECORD = ("domain", "zone")
-# Zones found at once (SOA walks, one per name); the Plesk CLI is asked one name at a time.
-DISCOVERY_WORKERS = 8
+# Requests sent at once where their order does not matter (zone discovery, reading the zones of an
+# RFC 2136 server): each waits on the network. The Plesk CLI and hosted APIs are asked one at a time.
+WORKERS = 4
 
 
 def _records(params):
@@ -135,12 +136,18 @@ def record_zone(item, records, zone):
     return found
 
 
+def at_once(function, items, one_at_a_time=False):
+    """``[function(item)]`` in the order of ``items``, run side by side unless ``one_at_a_time``; the
+    first failure in that order is raised, once every call has ended."""
+    if one_at_a_time or len(items) < 2:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
+        return list(pool.map(function, items))
+
+
 def discover_zones(params, names, adapter=None):
     """{name: zone} for absolute ``names``, asked at once (except through the Plesk CLI: one at a time)."""
-    if adapter is not None or len(names) < 2:
-        return dict((name, find_zone(params, name, adapter)) for name in names)
-    with ThreadPoolExecutor(max_workers=min(DISCOVERY_WORKERS, len(names))) as pool:
-        return dict(zip(names, pool.map(lambda name: find_zone(params, name, adapter), names)))
+    return dict(zip(names, at_once(lambda name: find_zone(params, name, adapter), names, adapter is not None)))
 
 
 def wanted_by_zone(params, adapter=None, wanted=None):
@@ -229,25 +236,40 @@ def publish(params, check_mode, adapter=None):
     plan = {}
     applied = []
     providers = {}
+    failures = []
+    # RFC 2136 zones are read, and updated, side by side (each update is atomic); the Plesk CLI and
+    # APIs one zone at a time, and after a failure no further zone is changed.
+    one_at_a_time = provider_kind(params["provider"]) != "rfc2136"
+
+    def read_zone(zone):
+        providers[zone] = open_provider(params, zone, adapter)
+        return plan_changes(read_current(providers[zone], zones[zone], params["state"]), zones[zone], params["state"])
+
+    def apply_zone(zone):
+        changes = plans[zone]
+        if not changes or check_mode or (one_at_a_time and failures):
+            return []
+        try:
+            done = providers[zone].apply(changes)
+            verify_served(providers[zone], changes, done)
+            return done
+        except ProviderError as exc:
+            failures.append((zone, exc))
+            return exc.applied
+
     try:
         # Every zone is read and planned before anything is sent, so a refusal changes nothing anywhere.
-        plans = {}
-        for zone, items in zones.items():
-            providers[zone] = open_provider(params, zone, adapter)
-            plans[zone] = plan_changes(read_current(providers[zone], items, params["state"]), items, params["state"])
-        for zone, changes in plans.items():
-            plan.update(changes)
-            if changes and not check_mode:
-                done = providers[zone].apply(changes)
-                verify_served(providers[zone], changes, done)
-                applied += done
-    except ProviderError as exc:
-        applied += exc.applied
-        raise TaskError(_named(str(exc), exc, wanted),
-                        {"changed": bool(applied), "changes": public_changes(plan), "applied": applied})
+        plans = dict(zip(zones, at_once(read_zone, list(zones), one_at_a_time)))
+        for zone, done in zip(plans, at_once(apply_zone, list(plans), one_at_a_time)):
+            plan.update(plans[zone])
+            applied += done
     finally:
         for provider in providers.values():
             provider.close()
+    if failures:
+        exc = min(failures, key=lambda failure: list(zones).index(failure[0]))[1]
+        raise TaskError(_named(str(exc), exc, wanted),
+                        {"changed": bool(applied), "changes": public_changes(plan), "applied": applied})
     return {"changed": bool(plan), "changes": public_changes(plan), "applied": applied,
             "zones": list(zones), "plan": plan, "wanted": zones, "findings": findings}
 
