@@ -132,7 +132,7 @@ def run_playbook(book, workdir):
     elapsed, out = timed([str(REPO / ".venv" / "bin" / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(path)],
                          ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", **extra))
     if PROFILE:
-        print("\n".join(line for line in out.splitlines() if " -- " in line and line.rstrip().endswith("s")))
+        print("\n".join(out.splitlines()[-12:]))
     recap = [line for line in out.splitlines() if line.startswith("localhost")]
     return elapsed, recap[-1].split(":", 1)[-1].split("unreachable")[0].strip() if recap else ""
 

@@ -93,10 +93,10 @@ def dns_accounts(changes, domains, secret_names=(), field="changes"):
     accounts = {}
     for index, change in enumerate(changes):
         where = "%s[%d]" % (field, index)
-        if not isinstance(change, dict) or _folded(change.get("domain")) not in by_name:
-            raise InputError(where + ".domain", "%r is not one of mailauth_domains." % (
-                change.get("domain") if isinstance(change, dict) else change,),
-                "list the domain in mailauth_domains with its dns settings.")
+        named = change.get("domain") if isinstance(change, dict) else change
+        if not isinstance(change, dict) or _folded(named) not in by_name:
+            raise InputError(where + ".domain", "%r is not one of mailauth_domains." % (named,),
+                             "list the domain in mailauth_domains with its dns settings.")
         state = change.get("state") or "present"
         if state not in STATES:
             raise InputError(where + ".state", "must be present or absent, got %r." % (state,), "use one of them.")

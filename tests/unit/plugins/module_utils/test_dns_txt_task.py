@@ -193,3 +193,18 @@ def test_zones_are_found_once_per_name_in_parallel_except_through_plesk(provider
     asked[:] = []
     assert task.discover_zones(params(), ["a.z.test.", "b.z.test."], adapter="cli") == {"a.z.test.": "z.test.", "b.z.test.": "z.test."}
     assert [n for n, a in asked] == ["a.z.test.", "b.z.test."]
+
+
+def test_rfc2136_zones_are_updated_side_by_side_and_the_first_failure_in_zone_order_is_raised(providers):
+    with pytest.raises(task.TaskError) as err:
+        task.publish(params(fail_zones=("a.test.",)), check_mode=False)
+    assert "zone a.test." in str(err.value)
+    assert providers["b.test."].applied and providers["a.test."].applied is None  # each update is atomic
+    assert [entry["name"] for entry in err.value.result["applied"]] == ["_dmarc.b.test."]
+    assert all(p.closed for p in providers.values())
+
+
+def test_api_zones_are_changed_one_at_a_time_and_none_after_a_failure(providers):
+    with pytest.raises(task.TaskError) as err:
+        task.publish(params(provider="powerdns", fail_zones=("a.test.",)), check_mode=False)
+    assert providers["b.test."].applied is None and err.value.result["applied"] == []
