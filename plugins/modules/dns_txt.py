@@ -158,6 +158,17 @@ EXAMPLES = r"""
       - {name: s202611._domainkey.mail.example.com., value: "v=DKIM1; k=rsa; p={{ dkim_public_key }}"}
       - {name: _dmarc.mail.example.com., value: "v=DMARC1; p=none"}
 
+- name: Publish two domains' records in one task; each record is held to its own domain's names
+  mailauth.hardening.dns_txt:
+    provider: rfc2136
+    server: 192.0.2.53
+    key_name: tsig-key
+    key_secret: "{{ vault_tsig_secret }}"
+    records:
+      - {name: example.com., value: "v=spf1 mx -all", domain: example.com, zone: example.com}
+      - {name: _dmarc.example.com., value: "v=DMARC1; p=none", domain: example.com, zone: example.com}
+      - {name: _dmarc.mail.example.org., value: "v=DMARC1; p=none", domain: mail.example.org}
+
 - name: Credentials once for every module of the dns group
   module_defaults:
     group/mailauth.hardening.dns:
