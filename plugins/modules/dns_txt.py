@@ -26,8 +26,10 @@ description:
     over 255 octets are split as each provider needs.
   - For O(provider=rfc2136) all changes in a zone go in one update message whose prerequisites are
     the TXT records read before, so a concurrent edit makes the update fail instead of being
-    overwritten, and nothing is half-applied. APIs and Plesk change record by record; on failure
-    the result lists exactly what was applied.
+    overwritten, and nothing is half-applied. Zones are read and updated side by side over one kept
+    TCP connection per server thread; a zone whose update fails does not stop the others', and the result
+    lists every update that took effect. APIs and Plesk change record by record, one zone after the
+    other, and stop at the first failure; the result lists exactly what was applied.
   - With O(wait=true) the module then waits until every authoritative name server of the zone
     serves the result, and fails naming each lagging server.
   - With O(domain) every record must be at one of that mail domain's own names, so a domain below
