@@ -26,8 +26,10 @@ description:
     over 255 octets are split as each provider needs.
   - For O(provider=rfc2136) all changes in a zone go in one update message whose prerequisites are
     the TXT records read before, so a concurrent edit makes the update fail instead of being
-    overwritten, and nothing is half-applied. APIs and Plesk change record by record; on failure
-    the result lists exactly what was applied.
+    overwritten, and nothing is half-applied. Zones are read and updated side by side over one kept
+    TCP connection per server thread; a zone whose update fails does not stop the others', and the result
+    lists every update that took effect. APIs and Plesk change record by record, one zone after the
+    other, and stop at the first failure; the result lists exactly what was applied.
   - With O(wait=true) the module then waits until every authoritative name server of the zone
     serves the result, and fails naming each lagging server.
   - With O(domain) every record must be at one of that mail domain's own names, so a domain below
@@ -66,6 +68,18 @@ options:
         description:
           - TTL for values this task adds at this name; overrides O(ttl).
         type: int
+      domain:
+        description:
+          - The mail domain this record belongs to; overrides O(domain) for this record. Its name must
+            be one of that domain's own names (see O(domain)), else the task is refused before a query.
+          - So one task can carry several domains' records (the roles publish once per provider account),
+            each held to its own domain.
+        type: str
+      zone:
+        description:
+          - The zone this record's name is in (the name must be inside it); overrides O(zone) for this
+            record, and its zone is then not looked for.
+        type: str
   state:
     description:
       - V(present) adds missing values and replaces values with the same owned tag.
@@ -116,6 +130,17 @@ EXAMPLES = r"""
       - {name: mail.example.com., value: "v=spf1 mx -all"}
       - {name: s202611._domainkey.mail.example.com., value: "v=DKIM1; k=rsa; p={{ dkim_public_key }}"}
       - {name: _dmarc.mail.example.com., value: "v=DMARC1; p=none"}
+
+- name: Publish two domains' records in one task; each record is held to its own domain's names
+  mailauth.hardening.dns_txt:
+    provider: rfc2136
+    server: 192.0.2.53
+    key_name: tsig-key
+    key_secret: "{{ vault_tsig_secret }}"
+    records:
+      - {name: example.com., value: "v=spf1 mx -all", domain: example.com, zone: example.com}
+      - {name: _dmarc.example.com., value: "v=DMARC1; p=none", domain: example.com, zone: example.com}
+      - {name: _dmarc.mail.example.org., value: "v=DMARC1; p=none", domain: mail.example.org}
 
 - name: Credentials once for every module of the dns group
   module_defaults:

@@ -43,6 +43,14 @@ options:
       ttl:
         description: Ignored; accepted so the same list serves both modules.
         type: int
+      domain:
+        description:
+          - The mail domain the record belongs to; its name must be one of that domain's own names, as
+            for M(mailauth.hardening.dns_txt).
+        type: str
+      zone:
+        description: The zone the record's name is in; overrides O(zone) for this record, which is then not looked for.
+        type: str
   state:
     description:
       - V(present) waits until the values are served, V(absent) until they are gone.

@@ -10,6 +10,7 @@ cause in words (timeout, refused connection, BADSIG, REFUSED, ...).
 from __future__ import annotations
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import MissingLibrary
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns import connections
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import endpoint_text
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.lookup import seconds_text
@@ -95,7 +96,7 @@ def send(message, host, port, timeout, tcp=True, what="request"):
     where = endpoint_text(host, port)
     try:
         if tcp:
-            return dns.query.tcp(message, host, port=port, timeout=timeout)
+            return connections.tcp(message, host, port, timeout)
         reply, _used_tcp = dns.query.udp_with_fallback(message, host, port=port, timeout=timeout)
         return reply
     except Exception as exc:  # noqa: BLE001 - every failure is reported by name below

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError, check_port, check_seconds
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.registry import find_zone, open_provider
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.registry import find_zone, open_provider, provider_kind
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.servers import discovery_servers, explicit_servers
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.wait import expectations, wait_until_served, zone_servers
-from ansible_collections.mailauth.hardening.plugins.module_utils._publish.zone_run import ZoneRunFailed, check_served, run_zones
+from ansible_collections.mailauth.hardening.plugins.module_utils._publish.zone_run import (
+    ZoneRunFailed, at_once, check_served, run_zones)
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.owned_names import check_owned_names
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import (
     names_of, normalise_zone, plan_changes, wanted_records)
@@ -47,6 +48,10 @@ RECORD_ARGS = dict(
         name=dict(type="str", required=True),
         value=dict(type="raw"),
         ttl=dict(type="int"),
+        # One task may carry several domains' records (the roles publish once per provider account):
+        # each record then names its own domain (ownership) and, when known, its zone (no discovery).
+        domain=dict(type="str"),
+        zone=dict(type="str"),
     )),
     state=dict(type="str", default="present", choices=["present", "absent"]),
 )
@@ -74,9 +79,17 @@ class TaskError(Exception):
         self.result = result
 
 
+PER_RECORD = ("domain", "zone")
+
+
 def _records(params):
     # The argument spec fills absent suboptions with None: drop them for validation.
     return [dict((k, v) for k, v in record.items() if v is not None) for record in params["records"]]
+
+
+def _record_of(item, records):
+    """The record (as given) a Wanted item came from: its field is ``records[N]``."""
+    return records[int(item.field[len("records["):-1])]
 
 
 def check_options(params):
@@ -88,30 +101,61 @@ def check_options(params):
     check_seconds("wait_interval", params.get("wait_interval"))
 
 
+def check_owners(wanted, records, domain=None):
+    """Every record with a domain (its own ``domain``, else the task's) must be at one of that domain's names."""
+    by_domain = {}
+    for item in wanted:
+        record = _record_of(item, records)
+        owner = record.get("domain", domain)
+        if owner is not None:
+            field = item.field + ".domain" if "domain" in record else "domain"
+            by_domain.setdefault((owner, field), []).append(item)
+    for (owner, field), items in by_domain.items():
+        check_owned_names(items, owner, field=field)
+
+
 def checked_records(params):
     """The options and records checked, as Wanted items; nothing asked of any server yet.
 
-    With ``domain`` (dns_txt only) every name must be one of that domain's own.
+    Every record with a ``domain`` (its own, else the task's) must be at one of that domain's own names.
     """
     check_options(params)
-    wanted = wanted_records(_records(params), params.get("zone"), params["state"], params.get("ttl"))
-    if params.get("domain") is not None:
-        check_owned_names(wanted, params["domain"])
+    records = _records(params)
+    txt = [dict((k, v) for k, v in record.items() if k not in PER_RECORD) for record in records]
+    wanted = wanted_records(txt, params.get("zone"), params["state"], params.get("ttl"))
+    check_owners(wanted, records, params.get("domain"))
     return wanted
 
 
+def record_zone(item, records, zone):
+    """The zone a record says it is in (else the task's ``zone``, else None); its name must be inside it."""
+    given = _record_of(item, records).get("zone")
+    if given is None:
+        return normalise_zone(zone) if zone else None
+    field = item.field + ".zone"
+    found = normalise_zone(given, field)
+    if item.name != found and not item.name.endswith("." + found):
+        raise InputError(field, "%s is not inside zone %s." % (item.name, found),
+                         "give the zone the name is in, or leave zone out to have it found.")
+    return found
+
+
+def discover_zones(params, names, adapter=None):
+    """{name: zone} for absolute ``names``, asked at once (except through the Plesk CLI: one at a time)."""
+    return dict(zip(names, at_once(lambda name: find_zone(params, name, adapter), names, adapter is not None)))
+
+
 def wanted_by_zone(params, adapter=None, wanted=None):
-    """Validate the records (unless ``wanted`` is given) and group them {zone: [Wanted]}; the zone is
-    found when not given (``adapter``: the host adapter the back end runs on, see providers.base)."""
+    """Validate the records (unless ``wanted`` is given) and group them {zone: [Wanted]}; a zone is
+    the record's ``zone``, else the task's, else found, once per name (``adapter``: the host adapter
+    the back end runs on, see providers.base)."""
     wanted = checked_records(params) if wanted is None else wanted
-    if params.get("zone"):
-        return {normalise_zone(params["zone"]): wanted}
+    records = _records(params)
+    given = dict((id(item), record_zone(item, records, params.get("zone"))) for item in wanted)
+    found = discover_zones(params, names_of([item for item in wanted if given[id(item)] is None]), adapter)
     zones = {}
-    found = {}
     for item in wanted:
-        if item.name not in found:
-            found[item.name] = find_zone(params, item.name, adapter)
-        zones.setdefault(found[item.name], []).append(item)
+        zones.setdefault(given[id(item)] or found[item.name], []).append(item)
     return zones
 
 
@@ -184,7 +228,8 @@ def publish(params, check_mode, adapter=None):
     try:
         plan, applied = run_zones(zones, check_mode, lambda zone: open_provider(params, zone, adapter),
                                   lambda provider, items: plan_changes(read_current(provider, items, params["state"]),
-                                                                       items, params["state"]), apply_verified)
+                                                                       items, params["state"]), apply_verified,
+                                  one_at_a_time=provider_kind(params["provider"]) != "rfc2136")
     except ZoneRunFailed as failed:
         raise TaskError(_named(str(failed.error), failed.error, wanted),
                         {"changed": bool(failed.applied), "changes": public_changes(failed.plan),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict
-from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.registry import open_provider, provider_class
+from ansible_collections.mailauth.hardening.plugins.module_utils._dns.providers.registry import open_provider, provider_class, provider_kind
 from ansible_collections.mailauth.hardening.plugins.module_utils._publish.dns_txt_task import (
     TaskError, _named, check_options, conflict_error, require_provider, wanted_by_zone)
 from ansible_collections.mailauth.hardening.plugins.module_utils._publish.zone_run import ZoneRunFailed, check_served, run_zones
@@ -97,7 +97,7 @@ def publish(params, check_mode, adapter=None):
     try:
         plan, applied = run_zones(zones, check_mode, lambda zone: open_provider(params, zone, adapter),
                                   lambda provider, items: plan_rrsets(read_rrsets(provider, items, state), items, state),
-                                  _apply)
+                                  _apply, one_at_a_time=provider_kind(params["provider"]) != "rfc2136")
     except ZoneRunFailed as failed:
         raise TaskError(_named(str(failed.error), failed.error, wanted),
                         {"changed": bool(failed.applied), "changes": public_rrsets(failed.plan),

@@ -8,8 +8,14 @@ its changes back.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from ansible_collections.mailauth.hardening.plugins.module_utils._dns.errors import NameConflict, ProviderError
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.rrset_changes import label
+
+# Requests sent at once where their order does not matter (zone discovery, reading and updating the
+# zones of an RFC 2136 server): each waits on the network. The Plesk CLI and hosted APIs go one at a time.
+WORKERS = 4
 
 
 class ZoneRunFailed(Exception):
@@ -23,29 +29,56 @@ class ZoneRunFailed(Exception):
         self.applied = applied
 
 
-def run_zones(zones, check_mode, open_zone, plan_zone, apply_zone):
+def at_once(function, items, one_at_a_time=False):
+    """``[function(item)]`` in the order of ``items``, run side by side unless ``one_at_a_time``; the
+    first failure in that order is raised, once every call has ended."""
+    if one_at_a_time or len(items) < 2:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
+        return list(pool.map(function, items))
+
+
+def run_zones(zones, check_mode, open_zone, plan_zone, apply_zone, one_at_a_time=True):
     """Open each of ``zones`` ({zone: wanted items}) with ``open_zone(zone) -> provider`` (the registry's
     ``open_provider``), plan it with ``plan_zone(provider, items) -> changes``, then
     (unless ``check_mode``) apply each zone's changes with ``apply_zone(provider, changes) -> applied``.
 
+    Every zone is read and planned before anything is sent, so a refusal changes nothing anywhere.
+    Without ``one_at_a_time`` (RFC 2136: each update is atomic) zones are read and updated side by
+    side; otherwise one at a time, and after a failure no further zone is changed.
+
     Returns (plan, applied), the plans of all zones merged. Bad input raised while planning
-    (InputError) passes through; a ProviderError becomes ZoneRunFailed. Providers are always closed.
+    (InputError) passes through; a ProviderError becomes ZoneRunFailed (the first failing zone's, in
+    the order of ``zones``). Providers are always closed.
     """
-    plan, applied, providers = {}, [], {}
+    plan, applied, providers, failures = {}, [], {}, []
+
+    def read_zone(zone):
+        providers[zone] = open_zone(zone)
+        return plan_zone(providers[zone], zones[zone])
+
+    def write_zone(zone):
+        changes = plans[zone]
+        if not changes or check_mode or (one_at_a_time and failures):
+            return []
+        try:
+            return apply_zone(providers[zone], changes)
+        except ProviderError as exc:
+            failures.append((list(zones).index(zone), exc))
+            return exc.applied
+
     try:
-        plans = {}
-        for zone, items in zones.items():
-            providers[zone] = open_zone(zone)
-            plans[zone] = plan_zone(providers[zone], items)
-        for zone, changes in plans.items():
-            plan.update(changes)
-            if changes and not check_mode:
-                applied += apply_zone(providers[zone], changes)
+        plans = dict(zip(zones, at_once(read_zone, list(zones), one_at_a_time)))
+        for zone, done in zip(plans, at_once(write_zone, list(plans), one_at_a_time)):
+            plan.update(plans[zone])
+            applied += done
     except ProviderError as exc:
-        raise ZoneRunFailed(exc, plan, applied + exc.applied)
+        raise ZoneRunFailed(exc, plan, applied)
     finally:
         for provider in providers.values():
             provider.close()
+    if failures:
+        raise ZoneRunFailed(min(failures, key=lambda failure: failure[0])[1], plan, applied)
     return plan, applied
 
 

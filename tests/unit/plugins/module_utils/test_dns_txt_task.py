@@ -139,3 +139,72 @@ def test_numbers_out_of_range_are_bad_input_naming_the_option(providers, option,
     with pytest.raises(InputError) as err:
         task.publish(params(**{option: value}), check_mode=True)
     assert err.value.field == option and providers == {}
+
+
+def test_each_record_is_checked_against_its_own_domain(providers):
+    records = [{"name": "a.test.", "value": "v=spf1 mx -all", "domain": "a.test"},
+               {"name": "_dmarc.mail.b.test.", "value": "v=DMARC1; p=none", "domain": "mail.b.test"},
+               {"name": "_dmarc.b.test.", "value": "v=DMARC1; p=none", "domain": "mail.b.test"}]
+    with pytest.raises(InputError) as err:
+        task.checked_records(params(records=records))
+    assert err.value.field == "records[2].name"
+    assert "mail.b.test" in str(err.value) and "domain" in str(err.value)
+    assert providers == {}
+
+
+def test_a_record_domain_overrides_the_tasks(providers):
+    records = [{"name": "_dmarc.b.test.", "value": "v=DMARC1; p=none", "domain": "b.test"},
+               {"name": "a.test.", "value": "v=spf1 mx -all"}]
+    assert len(task.checked_records(params(records=records, domain="a.test"))) == 2
+    with pytest.raises(InputError) as err:
+        task.checked_records(params(records=records[:1] + [{"name": "b.test.", "value": "v=spf1 -all"}], domain="a.test"))
+    assert err.value.field == "records[1].name"
+
+
+def test_a_bad_record_domain_is_named(providers):
+    records = [{"name": "a.test.", "value": "v=spf1 mx -all", "domain": "*.a.test"}]
+    with pytest.raises(InputError) as err:
+        task.checked_records(params(records=records))
+    assert err.value.field == "records[0].domain"
+
+
+def test_record_zones_skip_discovery_and_names_must_be_inside(providers, monkeypatch):
+    asked = []
+    monkeypatch.setattr(task, "find_zone", lambda p, name, adapter=None: asked.append(name) or "b.test.")
+    records = [{"name": "a.test.", "value": "v=spf1 mx -all", "zone": "A.test"},
+               {"name": "_dmarc.a.test.", "value": "v=DMARC1; p=none", "zone": "a.test."},
+               {"name": "_dmarc.b.test.", "value": "v=DMARC1; p=none"}]
+    assert dict((z, [w.name for w in ws]) for z, ws in task.wanted_by_zone(params(records=records)).items()) == {
+        "a.test.": ["a.test.", "_dmarc.a.test."], "b.test.": ["_dmarc.b.test."]}
+    assert asked == ["_dmarc.b.test."]
+    with pytest.raises(InputError) as err:
+        task.wanted_by_zone(params(records=[{"name": "_dmarc.b.test.", "value": "v=DMARC1; p=none", "zone": "a.test"}]))
+    assert err.value.field == "records[0].zone"
+
+
+def test_zones_are_found_once_per_name_in_parallel_except_through_plesk(providers, monkeypatch):
+    asked = []
+    monkeypatch.setattr(task, "find_zone", lambda p, name, adapter=None: asked.append((name, adapter)) or name.split(".", 1)[-1])
+    records = [{"name": "x%d.z%d.test." % (i, i % 3), "value": "v=DMARC1; p=none"} for i in range(20)]
+    records += [dict(records[0], value="other")]
+    zones = task.wanted_by_zone(params(records=records))
+    assert sorted(zones) == ["z0.test.", "z1.test.", "z2.test."]
+    assert sorted(n for n, a in asked) == sorted(set(r["name"] for r in records))
+    asked[:] = []
+    assert task.discover_zones(params(), ["a.z.test.", "b.z.test."], adapter="cli") == {"a.z.test.": "z.test.", "b.z.test.": "z.test."}
+    assert [n for n, a in asked] == ["a.z.test.", "b.z.test."]
+
+
+def test_rfc2136_zones_are_updated_side_by_side_and_the_first_failure_in_zone_order_is_raised(providers):
+    with pytest.raises(task.TaskError) as err:
+        task.publish(params(fail_zones=("a.test.",)), check_mode=False)
+    assert "zone a.test." in str(err.value)
+    assert providers["b.test."].applied and providers["a.test."].applied is None  # each update is atomic
+    assert [entry["name"] for entry in err.value.result["applied"]] == ["_dmarc.b.test."]
+    assert all(p.closed for p in providers.values())
+
+
+def test_api_zones_are_changed_one_at_a_time_and_none_after_a_failure(providers):
+    with pytest.raises(task.TaskError) as err:
+        task.publish(params(provider="powerdns", fail_zones=("a.test.",)), check_mode=False)
+    assert providers["b.test."].applied is None and err.value.result["applied"] == []
