@@ -151,8 +151,8 @@ def run_floor(named, domains, mode, workdir):
     script = workdir / "floor.py"
     script.write_text(FLOOR)
     elapsed = timed([PYTHON, str(script), str(path)])[0]
-    return elapsed, elapsed, "%d %s" % (len(domains) if mode == "first" else 3 * len(domains),
-                                                                  "updates" if mode == "first" else "queries")
+    what = "%d updates" % len(domains) if mode == "first" else "%d queries" % (3 * len(domains))
+    return elapsed, elapsed, what
 
 
 def empty_zones(named, domains):

@@ -39,14 +39,14 @@ def test_a_missing_credentials_entry_is_no_secret_and_other_entries_split_accoun
     changes = [records(d["name"], "_dmarc.%s." % d["name"]) for d in domains]
     assert [a["domains"] for a in dns_accounts(changes, domains)] == [["a.test", "b.test", "c.test"]]
     split = dns_accounts(changes, domains, ["a.test", "other"])
-    assert [(a.get("credentials"), a["domains"]) for a in split] == [("a.test", ["a.test"]), (None, ["b.test"]),
-                                                                    ("other", ["c.test"])]
+    assert [(a.get("credentials"), a["domains"]) for a in split] == [
+        ("a.test", ["a.test"]), (None, ["b.test"]), ("other", ["c.test"])]
 
 
 def test_states_are_separate_tasks_and_empty_changes_left_out():
     changes = [dict(records("a.test", "s1._domainkey.a.test."), state="absent"), records("d.test", "s2._domainkey.d.test."),
-               records("a.test"), {"domain": "a.test", "records": [{"name": "a.test.", "value": "v=spf1 -all", "ttl": 60,
-                                                                      "zone": "x.test"}]}]
+               records("a.test"),
+               {"domain": "a.test", "records": [{"name": "a.test.", "value": "v=spf1 -all", "ttl": 60, "zone": "x.test"}]}]
     accounts = dns_accounts(changes, DOMAINS, ["lab"])
     assert [(a["state"], a["domains"]) for a in accounts] == [("absent", ["a.test"]), ("present", ["d.test", "a.test"])]
     assert accounts[1]["records"][1] == {"name": "a.test.", "value": "v=spf1 -all", "ttl": 60, "zone": "x.test",
