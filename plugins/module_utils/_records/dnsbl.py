@@ -20,6 +20,7 @@ import collections
 import re
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.tags import first_seen
 
 # Spamhaus answers that are errors, not listings (public resolver, typo in a DQS
 # zone, excessive use).
@@ -308,7 +309,7 @@ def rbl_restrictions(entries, field="mailauth_dnsbl", dqs_key=None):
     sites = build_sites(entries, field, dqs_key)
     allow = [site.restriction() for site in sites if site.allowlist]
     block = [site.restriction() for site in sites if not site.allowlist]
-    return _unique(allow) + _unique(block)
+    return first_seen(allow) + first_seen(block)
 
 
 def check_threshold(sites, threshold, field="mailauth_dnsbl_threshold"):
@@ -324,12 +325,3 @@ def check_threshold(sites, threshold, field="mailauth_dnsbl_threshold"):
                        "so no client can ever be blocked." % (reachable, threshold),
                        "lower the threshold or raise the weights.")
     return threshold
-
-
-def _unique(items):
-    seen, out = set(), []
-    for item in items:
-        if item not in seen:
-            seen.add(item)
-            out.append(item)
-    return out

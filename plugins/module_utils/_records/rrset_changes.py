@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.rdata import check_rdata, check_type
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.tags import first_seen
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt_changes import (
     STATES, Wanted, absolute_name, check_ttl, normalise_zone, plan_changes, wanted_records)
 
@@ -126,11 +127,7 @@ def wanted_rrsets(records, zone=None, state="present", default_ttl=None, field="
 
 def keys_of(wanted):
     """The distinct (name, TYPE) in ``wanted``, in first-seen order."""
-    out = []
-    for item in wanted:
-        if item.key not in out:
-            out.append(item.key)
-    return out
+    return first_seen(item.key for item in wanted)
 
 
 def plan_rrsets(current, wanted, state):

@@ -35,3 +35,12 @@ def unique_items(field, values, convert):
             raise InputError("%s[%d]" % (field, index), "%r is listed twice." % value, "list it once.")
         items.append(item)
     return items
+
+
+def first_seen(values):
+    """The distinct ``values``, in first-seen order."""
+    out = []
+    for value in values:
+        if value not in out:
+            out.append(value)
+    return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.mailauth.hardening.plugins.module_utils._core.errors import InputError
+from ansible_collections.mailauth.hardening.plugins.module_utils._records.tags import first_seen
 from ansible_collections.mailauth.hardening.plugins.module_utils._records.txt import normalise_txt, split_txt
 
 # Version tags and how a record starts with them. SPF: "v=spf1" then a space or the
@@ -200,11 +201,7 @@ def wanted_records(records, zone=None, state="present", default_ttl=None, field=
 
 def names_of(wanted):
     """The distinct names in ``wanted``, in first-seen order."""
-    out = []
-    for item in wanted:
-        if item.name not in out:
-            out.append(item.name)
-    return out
+    return first_seen(item.name for item in wanted)
 
 
 def plan_changes(current, wanted, state):
@@ -230,21 +227,13 @@ def plan_changes(current, wanted, state):
             add = [v for v in values if v not in before]
         else:
             values = set(w.value for w in here)
-            remove = [v for v in _unique(before) if v in values]
+            remove = [v for v in first_seen(before) if v in values]
         if not add and not remove:
             continue
         after = sorted([v for v in before if v not in remove] + add)
         ttl = next((w.ttl for w in here if w.ttl is not None), None)
         changes[name] = {"before": before, "after": after, "add": add, "remove": remove, "ttl": ttl}
     return changes
-
-
-def _unique(values):
-    out = []
-    for value in values:
-        if value not in out:
-            out.append(value)
-    return out
 
 
 def diff_of(changes):
