@@ -111,8 +111,8 @@ def failed_msg(data):
 def test_a_shared_domain_is_published_once_with_both_hosts_keys_and_both_sign(run_playbook, tmp_path, primary):
     rc, data, out = run(run_playbook, tmp_path, primary, [primary.address])
     assert rc == 0, out
-    published = task(data, "Publish the TXT records of each domain")
-    assert list(published) == ["mx1"] and len(published["mx1"]["results"]) == 1  # one host, one domain
+    published = task(data, "Publish the records of each DNS provider account")
+    assert list(published) == ["mx1"] and len(published["mx1"]["results"]) == 1  # one host, one account
     assert served(primary, ZONE) == ["v=spf1 mx -all"]
     for key in KEYS.values():
         assert served(primary, key["dns_name"]) == [key["record"]]
