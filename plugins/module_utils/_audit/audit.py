@@ -571,9 +571,13 @@ def cell_status(findings, check, checked):
 def summarise(domains, findings, checked):
     """Counts per severity and the domain x check grid; ``checked`` maps domain -> checks that ran."""
     counts = dict((severity, sum(1 for f in findings if f["severity"] == severity)) for severity in SEVERITIES)
+    # Grouped once: comparing every finding with every domain took seconds at 10,000 domains.
+    by_domain = {}
+    for finding in findings:
+        by_domain.setdefault(finding["domain"], []).append(finding)
     grid = {}
     for domain in domains:
-        own = [f for f in findings if f["domain"] == domain]
+        own = by_domain.get(domain, [])
         grid[domain] = dict((check, cell_status(own, check, checked.get(domain, ()))) for check in CHECK_ORDER)
     return {"domains": len(domains), "findings": len(findings), "counts": counts,
             "checks": list(CHECK_ORDER), "grid": grid}
